@@ -1,0 +1,134 @@
+package dev.nfnets.layers;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A learnable tensor with its gradient, tags and a frozen flag.
+ *
+ * <p>Value and gradient are long-lived: they are always allocated outside any workspace, so a
+ * training step's {@link dev.nfnets.layers.memory.StepScope} can be reset without touching them.
+ * Backward passes accumulate into {@link #grad()} with {@link #accumulateGrad(INDArray)}.
+ *
+ * <pre>{@code
+ * Parameter w = new Parameter("weight", Nd4j.randn(DataType.FLOAT, 3, 3, 16, 32), Tag.WEIGHT);
+ * w.accumulateGrad(dW);       // inside backward
+ * w.zeroGrad();               // after the optimizer step
+ * }</pre>
+ */
+public final class Parameter {
+    private final String name;
+    private final Set<Tag> tags;
+    private INDArray value;
+    private INDArray grad;
+    private boolean frozen;
+
+    public Parameter(String name, INDArray value, Tag... tags) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.tags = tags.length == 0 ? EnumSet.noneOf(Tag.class) : EnumSet.copyOf(Arrays.asList(tags));
+        setValue(value);
+    }
+
+    /** The local name given by the owning layer (e.g. {@code weight}); the full dotted name comes from the layer tree. */
+    public String name() {
+        return name;
+    }
+
+    public Set<Tag> tags() {
+        return Collections.unmodifiableSet(tags);
+    }
+
+    public boolean hasTag(Tag tag) {
+        return tags.contains(tag);
+    }
+
+    public Parameter addTag(Tag tag) {
+        tags.add(tag);
+        return this;
+    }
+
+    public INDArray value() {
+        return value;
+    }
+
+    public INDArray grad() {
+        return grad;
+    }
+
+    public long[] shape() {
+        return value.shape();
+    }
+
+    public long size() {
+        return value.length();
+    }
+
+    public DataType dataType() {
+        return value.dataType();
+    }
+
+    public boolean isFrozen() {
+        return frozen;
+    }
+
+    public void setFrozen(boolean frozen) {
+        this.frozen = frozen;
+    }
+
+    /**
+     * Replaces the value by a detached copy of {@code newValue} (shape may change only through this call);
+     * the gradient is reset to zeros of the new shape.
+     */
+    public void setValue(INDArray newValue) {
+        Objects.requireNonNull(newValue, "value of parameter " + name);
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            this.value = newValue.dup('c');
+            this.grad = Nd4j.zeros(value.dataType(), value.shape());
+        }
+    }
+
+    /** Copies {@code src} into the existing value array; the shape must match exactly. */
+    public void assign(INDArray src) {
+        if (!Arrays.equals(src.shape(), value.shape())) {
+            throw new IllegalArgumentException("parameter '" + name + "': expected shape "
+                    + Arrays.toString(value.shape()) + " but got " + Arrays.toString(src.shape()));
+        }
+        value.assign(src.castTo(value.dataType()));
+    }
+
+    /** Adds {@code g} to the gradient in place (no allocation outside the current scope). */
+    public void accumulateGrad(INDArray g) {
+        if (frozen) {
+            return;
+        }
+        if (!Arrays.equals(g.shape(), grad.shape())) {
+            throw new IllegalArgumentException("gradient for parameter '" + name + "': expected shape "
+                    + Arrays.toString(grad.shape()) + " but got " + Arrays.toString(g.shape()));
+        }
+        grad.addi(g);
+    }
+
+    public void zeroGrad() {
+        grad.assign(0);
+    }
+
+    /** Converts value and gradient to {@code type} (used for double-precision gradient checks). */
+    public void castTo(DataType type) {
+        if (value.dataType() != type) {
+            setValue(value.castTo(type));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + Arrays.toString(value.shape()) + tags;
+    }
+}
