@@ -1,0 +1,211 @@
+package dev.nfnets.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.Locale;
+
+/**
+ * Element-wise nonlinearities with their exact derivatives, as JAX defines them (the NFNet reference).
+ * {@link #GELU} is the tanh approximation {@code 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3)))}, JAX's default and
+ * the reference's choice; {@link #GELU_ERF} is the exact form (timm), offered as an explicit deviation.
+ */
+public enum Activation {
+    IDENTITY {
+        public INDArray apply(INDArray x) {
+            return x.dup();
+        }
+
+        public INDArray derivative(INDArray x) {
+            return x.ulike().assign(1);
+        }
+    },
+    RELU {
+        public INDArray apply(INDArray x) {
+            return Transforms.relu(x, true);
+        }
+
+        public INDArray derivative(INDArray x) {
+            return x.gt(0).castTo(x.dataType());
+        }
+    },
+    RELU6 {
+        public INDArray apply(INDArray x) {
+            return Transforms.min(Transforms.relu(x, true), 6.0, false);
+        }
+
+        public INDArray derivative(INDArray x) {
+            return x.gt(0).castTo(x.dataType()).muli(x.lt(6).castTo(x.dataType()));
+        }
+    },
+    LEAKY_RELU {
+        public INDArray apply(INDArray x) {
+            return Transforms.leakyRelu(x, 0.01, true);
+        }
+
+        public INDArray derivative(INDArray x) {
+            return x.gte(0).castTo(x.dataType()).muli(0.99).addi(0.01);
+        }
+    },
+    /** tanh-approximation GELU (JAX default, NFNet reference). */
+    GELU {
+        public INDArray apply(INDArray x) {
+            INDArray t = geluTanh(x);
+            return t.addi(1).muli(x).muli(0.5);
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray t = geluTanh(x);
+            INDArray x2 = x.mul(x);
+            // 0.5(1+t) + 0.5 x (1-t^2) c (1 + 3*0.044715 x^2)
+            INDArray inner = x2.muli(3 * GELU_K).addi(1).muli(GELU_C).muli(x).muli(t.mul(t).rsubi(1)).muli(0.5);
+            return t.addi(1).muli(0.5).addi(inner);
+        }
+    },
+    /** Exact GELU {@code x * Phi(x)} (PyTorch default, timm); not the NFNet reference's choice. */
+    GELU_ERF {
+        public INDArray apply(INDArray x) {
+            return erf(x.mul(1 / Math.sqrt(2))).addi(1).muli(x).muli(0.5);
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray cdf = erf(x.mul(1 / Math.sqrt(2))).addi(1).muli(0.5);
+            INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(1 / Math.sqrt(2 * Math.PI));
+            return cdf.addi(pdf.muli(x));
+        }
+    },
+    SILU {
+        public INDArray apply(INDArray x) {
+            return Transforms.sigmoid(x, true).muli(x);
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray s = Transforms.sigmoid(x, true);
+            return s.rsub(1).muli(x).addi(1).muli(s);
+        }
+    },
+    SIGMOID {
+        public INDArray apply(INDArray x) {
+            return Transforms.sigmoid(x, true);
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray s = Transforms.sigmoid(x, true);
+            return s.rsub(1).muli(s);
+        }
+    },
+    TANH {
+        public INDArray apply(INDArray x) {
+            return Transforms.tanh(x, true);
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray t = Transforms.tanh(x, true);
+            return t.muli(t).rsubi(1);
+        }
+    },
+    /** ELU with alpha 1 (identical to CELU with alpha 1). */
+    ELU {
+        public INDArray apply(INDArray x) {
+            INDArray pos = x.gt(0).castTo(x.dataType());
+            return Transforms.exp(Transforms.min(x, 0.0, true), false).subi(1).muli(pos.rsub(1)).addi(pos.muli(x));
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray pos = x.gt(0).castTo(x.dataType());
+            return Transforms.exp(Transforms.min(x, 0.0, true), false).muli(pos.rsub(1)).addi(pos);
+        }
+    },
+    CELU {
+        public INDArray apply(INDArray x) {
+            return ELU.apply(x);
+        }
+
+        public INDArray derivative(INDArray x) {
+            return ELU.derivative(x);
+        }
+    },
+    SELU {
+        public INDArray apply(INDArray x) {
+            INDArray pos = x.gt(0).castTo(x.dataType());
+            INDArray neg = Transforms.exp(Transforms.min(x, 0.0, true), false).subi(1).muli(SELU_ALPHA).muli(pos.rsub(1));
+            return neg.addi(pos.muli(x)).muli(SELU_SCALE);
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray pos = x.gt(0).castTo(x.dataType());
+            INDArray neg = Transforms.exp(Transforms.min(x, 0.0, true), false).muli(SELU_ALPHA).muli(pos.rsub(1));
+            return neg.addi(pos).muli(SELU_SCALE);
+        }
+    },
+    SOFTPLUS {
+        public INDArray apply(INDArray x) {
+            // log(1+exp(x)) = max(x,0) + log1p(exp(-|x|)), stable for large |x|
+            return Transforms.log(Transforms.exp(Transforms.abs(x, true).negi(), false).addi(1), false)
+                    .addi(Transforms.relu(x, true));
+        }
+
+        public INDArray derivative(INDArray x) {
+            return Transforms.sigmoid(x, true);
+        }
+    },
+    LOG_SIGMOID {
+        public INDArray apply(INDArray x) {
+            return SOFTPLUS.apply(x.neg()).negi();
+        }
+
+        public INDArray derivative(INDArray x) {
+            return Transforms.sigmoid(x.neg(), false);
+        }
+    },
+    SOFT_SIGN {
+        public INDArray apply(INDArray x) {
+            return x.div(Transforms.abs(x, true).addi(1));
+        }
+
+        public INDArray derivative(INDArray x) {
+            INDArray d = Transforms.abs(x, true).addi(1);
+            return d.muli(d).rdivi(1);
+        }
+    };
+
+    static final double GELU_C = Math.sqrt(2 / Math.PI);
+    static final double GELU_K = 0.044715;
+    static final double SELU_ALPHA = 1.6732632423543772;
+    static final double SELU_SCALE = 1.0507009873554805;
+
+    /** f(x), as a new array. */
+    public abstract INDArray apply(INDArray x);
+
+    /** f'(x), as a new array. */
+    public abstract INDArray derivative(INDArray x);
+
+    private static INDArray erf(INDArray x) {
+        return org.nd4j.linalg.factory.Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(x, x));
+    }
+
+    private static INDArray geluTanh(INDArray x) {
+        INDArray u = x.mul(x).muli(GELU_K).addi(1).muli(x).muli(GELU_C);
+        return Transforms.tanh(u, false);
+    }
+
+    /** Looks an activation up by its reference name ({@code gelu}, {@code relu}, {@code silu}/{@code swish}, ...). */
+    public static Activation byName(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+        if (n.equals("swish")) {
+            return SILU;
+        }
+        if (n.equals("linear") || n.equals("none")) {
+            return IDENTITY;
+        }
+        try {
+            return valueOf(n.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            StringBuilder known = new StringBuilder();
+            for (Activation a : values()) {
+                known.append(known.length() == 0 ? "" : ", ").append(a.name().toLowerCase(Locale.ROOT));
+            }
+            throw new IllegalArgumentException("unknown activation '" + name + "'; known: " + known);
+        }
+    }
+}

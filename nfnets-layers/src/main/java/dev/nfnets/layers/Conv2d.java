@@ -1,0 +1,206 @@
+package dev.nfnets.layers;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * 2-D convolution on NCHW activations with an HWIO kernel {@code (k, k, inChannels/groups, outChannels)}
+ * (the layout of the NFNet reference checkpoints), optional bias, stride, TF-style SAME or VALID padding
+ * and grouped channels.
+ *
+ * <p>ND4J has no grouped convolution; groups run as one native convolution per group over channel views
+ * of the input, each writing into a view of one preallocated output (measured as the fastest exact form).
+ * Subclasses may transform the stored kernel before use ({@link #effectiveKernel}) and route its gradient
+ * ({@link #accumulateKernelGrad}); this is how weight standardisation plugs in.
+ *
+ * <pre>{@code
+ * Conv2d conv = new Conv2d("conv1", 128, 256, 3, 2, Padding.SAME, 2, true);
+ * INDArray y = conv.forward(x, Mode.TRAIN);   // x (N,128,H,W) -> y (N,256,ceil(H/2),ceil(W/2))
+ * }</pre>
+ */
+public class Conv2d extends AbstractLayer {
+    protected final int inChannels;
+    protected final int outChannels;
+    protected final int kernelSize;
+    protected final int stride;
+    protected final int groups;
+    protected final Padding padding;
+    protected final Parameter weight;
+    protected final Parameter bias;
+
+    private INDArray cachedInput;
+    private INDArray cachedKernel;
+
+    public Conv2d(String name, int inChannels, int outChannels, int kernelSize, int stride, Padding padding,
+                  int groups, boolean withBias) {
+        super(name);
+        if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0 || stride <= 0 || groups <= 0) {
+            throw new IllegalArgumentException("layer '" + name + "': channels, kernel size, stride and groups must be positive"
+                    + " (in=" + inChannels + ", out=" + outChannels + ", k=" + kernelSize + ", s=" + stride + ", groups=" + groups + ")");
+        }
+        if (inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new IllegalArgumentException("layer '" + name + "': groups=" + groups + " must divide in=" + inChannels
+                    + " and out=" + outChannels);
+        }
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.kernelSize = kernelSize;
+        this.stride = stride;
+        this.groups = groups;
+        this.padding = padding;
+        long fanIn = (long) kernelSize * kernelSize * (inChannels / groups);
+        INDArray w = Nd4j.randn(DataType.FLOAT, kernelSize, kernelSize, inChannels / groups, outChannels)
+                .muli(Math.sqrt(1.0 / fanIn));
+        this.weight = addParameter(new Parameter("weight", w, Tag.WEIGHT));
+        this.bias = withBias ? addParameter(new Parameter("bias", Nd4j.zeros(DataType.FLOAT, outChannels), Tag.BIAS)) : null;
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    public int kernelSize() {
+        return kernelSize;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    public Padding padding() {
+        return padding;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    /** Multiply-accumulates for one example at the given input size (the NFNet reference convention). */
+    public long macs(long h, long w) {
+        long oh = padding.outputSize(h, kernelSize, stride);
+        long ow = padding.outputSize(w, kernelSize, stride);
+        return (long) outChannels * oh * ow * (inChannels / groups) * kernelSize * kernelSize;
+    }
+
+    @Override
+    public long[] outputShape(long[] in) {
+        Shapes.check(name(), "input", in, new long[] {-1, inChannels, -1, -1});
+        return new long[] {in[0], outChannels, padding.outputSize(in[2], kernelSize, stride),
+                padding.outputSize(in[3], kernelSize, stride)};
+    }
+
+    /** The kernel actually convolved with; the stored weight by default. */
+    protected INDArray effectiveKernel(Mode mode) {
+        return weight.value();
+    }
+
+    /** Receives dL/d(effective kernel); by default it is the stored weight's gradient. */
+    protected void accumulateKernelGrad(INDArray kernelGrad) {
+        weight.accumulateGrad(kernelGrad);
+    }
+
+    @Override
+    public INDArray forward(INDArray x, Mode mode) {
+        checkInput(x, new long[] {-1, inChannels, -1, -1});
+        if (x.dataType() != weight.dataType()) {
+            throw new IllegalArgumentException("layer '" + name() + "': input is " + x.dataType() + " but weights are "
+                    + weight.dataType());
+        }
+        if (padding == Padding.VALID && (x.size(2) < kernelSize || x.size(3) < kernelSize)) {
+            throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(x.shape())
+                    + " is smaller than the " + kernelSize + "x" + kernelSize + " kernel with VALID padding");
+        }
+        INDArray kernel = effectiveKernel(mode);
+        INDArray y = Nd4j.create(x.dataType(), outputShape(x.shape()));
+        INDArray b = bias == null ? null : bias.value();
+        if (groups == 1) {
+            exec("conv2d", b == null ? new INDArray[] {x, kernel} : new INDArray[] {x, kernel, b}, new INDArray[] {y});
+        } else {
+            int ig = inChannels / groups;
+            int og = outChannels / groups;
+            for (int g = 0; g < groups; g++) {
+                INDArray xg = x.get(channels(g * ig, ig));
+                INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
+                        NDArrayIndex.interval(g * og, (g + 1) * og)).dup('c');
+                INDArray yg = y.get(channels(g * og, og));
+                INDArray[] in = b == null ? new INDArray[] {xg, kg}
+                        : new INDArray[] {xg, kg, b.get(NDArrayIndex.interval(g * og, (g + 1) * og))};
+                exec("conv2d", in, new INDArray[] {yg});
+            }
+        }
+        if (mode.isTraining()) {
+            cachedInput = x;
+            cachedKernel = kernel;
+        } else {
+            cachedInput = null;
+            cachedKernel = null;
+        }
+        return y;
+    }
+
+    @Override
+    public INDArray backward(INDArray gradOut) {
+        INDArray x = requireCached(cachedInput);
+        INDArray kernel = cachedKernel;
+        Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
+        INDArray dx = Nd4j.create(x.dataType(), x.shape());
+        INDArray dk = Nd4j.create(kernel.dataType(), kernel.shape());
+        if (groups == 1) {
+            exec("conv2d_bp", new INDArray[] {x, kernel, gradOut}, new INDArray[] {dx, dk});
+        } else {
+            int ig = inChannels / groups;
+            int og = outChannels / groups;
+            for (int g = 0; g < groups; g++) {
+                INDArrayIndex cols = NDArrayIndex.interval(g * og, (g + 1) * og);
+                INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols).dup('c');
+                INDArray dkg = Nd4j.create(kg.dataType(), kg.shape());
+                exec("conv2d_bp", new INDArray[] {x.get(channels(g * ig, ig)), kg, gradOut.get(channels(g * og, og))},
+                        new INDArray[] {dx.get(channels(g * ig, ig)), dkg});
+                dk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols).assign(dkg);
+            }
+        }
+        if (bias != null) {
+            bias.accumulateGrad(gradOut.sum(0, 2, 3));
+        }
+        accumulateKernelGrad(dk);
+        return dx;
+    }
+
+    @Override
+    public void clearCache() {
+        cachedInput = null;
+        cachedKernel = null;
+    }
+
+    private static INDArrayIndex[] channels(int from, int count) {
+        return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.interval(from, from + count), NDArrayIndex.all(),
+                NDArrayIndex.all()};
+    }
+
+    private void exec(String op, INDArray[] inputs, INDArray[] outputs) {
+        int pad = padding == Padding.SAME ? 1 : 0;
+        DynamicCustomOp custom = DynamicCustomOp.builder(op)
+                .addInputs(inputs)
+                .addOutputs(outputs)
+                // kH, kW, sH, sW, pH, pW, dH, dW, isSameMode, dataFormat (0 = NCHW), weightFormat (0 = HWIO)
+                .addIntegerArguments(kernelSize, kernelSize, stride, stride, 0, 0, 1, 1, pad, 0, 0)
+                .build();
+        Nd4j.exec(custom);
+    }
+}

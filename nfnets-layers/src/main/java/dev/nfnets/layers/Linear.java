@@ -1,0 +1,89 @@
+package dev.nfnets.layers;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Dense layer {@code y = x W + b} with {@code W} stored {@code (in, out)}, the layout of the NFNet
+ * reference checkpoints. Input {@code (N, in)}.
+ */
+public class Linear extends AbstractLayer {
+    private final int in;
+    private final int out;
+    private final Parameter weight;
+    private final Parameter bias;
+    private INDArray cachedInput;
+
+    /** Weights drawn from N(0, initStd^2), bias zero. */
+    public Linear(String name, int in, int out, double initStd, boolean withBias, Tag... extraTags) {
+        super(name);
+        if (in <= 0 || out <= 0) {
+            throw new IllegalArgumentException("layer '" + name + "': sizes must be positive (in=" + in + ", out=" + out + ")");
+        }
+        this.in = in;
+        this.out = out;
+        Tag[] wTags = concat(Tag.WEIGHT, extraTags);
+        Tag[] bTags = concat(Tag.BIAS, extraTags);
+        this.weight = addParameter(new Parameter("weight", Nd4j.randn(DataType.FLOAT, in, out).muli(initStd), wTags));
+        this.bias = withBias ? addParameter(new Parameter("bias", Nd4j.zeros(DataType.FLOAT, out), bTags)) : null;
+    }
+
+    /** Default init: N(0, 1/in). */
+    public Linear(String name, int in, int out) {
+        this(name, in, out, Math.sqrt(1.0 / in), true);
+    }
+
+    private static Tag[] concat(Tag first, Tag[] rest) {
+        Tag[] t = new Tag[rest.length + 1];
+        t[0] = first;
+        System.arraycopy(rest, 0, t, 1, rest.length);
+        return t;
+    }
+
+    public int inFeatures() {
+        return in;
+    }
+
+    public int outFeatures() {
+        return out;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, Mode mode) {
+        checkInput(x, new long[] {-1, in});
+        cachedInput = mode.isTraining() ? x : null;
+        INDArray y = x.mmul(weight.value());
+        return bias == null ? y : y.addiRowVector(bias.value());
+    }
+
+    @Override
+    public INDArray backward(INDArray gradOut) {
+        INDArray x = requireCached(cachedInput);
+        Shapes.check(name(), "output gradient", gradOut, new long[] {x.size(0), out});
+        weight.accumulateGrad(x.transpose().mmul(gradOut));
+        if (bias != null) {
+            bias.accumulateGrad(gradOut.sum(0));
+        }
+        return gradOut.mmul(weight.value().transpose());
+    }
+
+    @Override
+    public long[] outputShape(long[] inputShape) {
+        Shapes.check(name(), "input", inputShape, new long[] {-1, in});
+        return new long[] {inputShape[0], out};
+    }
+
+    @Override
+    public void clearCache() {
+        cachedInput = null;
+    }
+}

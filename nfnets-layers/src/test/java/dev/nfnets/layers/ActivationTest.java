@@ -1,0 +1,67 @@
+package dev.nfnets.layers;
+
+import dev.nfnets.layers.testing.GradientCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ActivationTest {
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void gradientMatchesFiniteDifferences(Activation fn) {
+        ActivationLayer layer = new ActivationLayer("act", fn, 1.7);
+        // keep away from kinks (0 for relu-likes, 6 for relu6) where the derivative is undefined
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 4, 5).muli(3.5).addi(0.1);
+        INDArray sign = Nd4j.rand(DataType.DOUBLE, 3, 4, 5).gt(0.5).castTo(DataType.DOUBLE).muli(2).subi(1);
+        x.muli(sign);
+        GradientCheck.Result r = GradientCheck.of(layer).check(x);
+        assertTrue(r.maxRelError() < 1e-7, fn + " bound 1e-7: " + r);
+    }
+
+    @Test
+    void geluIsTheTanhApproximation() {
+        double x = 1.3;
+        double expected = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        double got = Activation.GELU.apply(Nd4j.scalar(x)).getDouble(0);
+        assertEquals(expected, got, 1e-15);
+        // and differs from the erf form by a visible amount (~1e-4 range)
+        double erf = Activation.GELU_ERF.apply(Nd4j.scalar(x)).getDouble(0);
+        assertTrue(Math.abs(erf - got) > 1e-5 && Math.abs(erf - got) < 1e-3, "erf " + erf + " tanh " + got);
+    }
+
+    @Test
+    void valuesAtKnownPoints() {
+        INDArray x = Nd4j.createFromArray(-2.0, -0.5, 0.5, 7.0);
+        assertEquals(0.0, Activation.RELU.apply(x).getDouble(0));
+        assertEquals(6.0, Activation.RELU6.apply(x).getDouble(3));
+        assertEquals(-0.02, Activation.LEAKY_RELU.apply(x).getDouble(0), 1e-15);
+        assertEquals(0.5 / (1 + Math.exp(-0.5)), Activation.SILU.apply(x).getDouble(2), 1e-12);
+        assertEquals(Math.exp(-2.0) - 1, Activation.ELU.apply(x).getDouble(0), 1e-12);
+        assertEquals(1.0507009873554805 * 1.6732632423543772 * (Math.exp(-0.5) - 1), Activation.SELU.apply(x).getDouble(1), 1e-12);
+        assertEquals(Math.log1p(Math.exp(7.0)), Activation.SOFTPLUS.apply(x).getDouble(3), 1e-12);
+        assertEquals(-Math.log1p(Math.exp(2.0)), Activation.LOG_SIGMOID.apply(x).getDouble(0), 1e-12);
+        assertEquals(-2.0 / 3, Activation.SOFT_SIGN.apply(x).getDouble(0), 1e-12);
+    }
+
+    @Test
+    void gainScalesOutput() {
+        ActivationLayer layer = new ActivationLayer("act", Activation.RELU, 1.7139588594436646);
+        assertEquals(1.7139588594436646 * 2, layer.forward(Nd4j.scalar(2.0).reshape(1, 1), Mode.EVAL).getDouble(0), 1e-12);
+    }
+
+    @Test
+    void lookupByReferenceName() {
+        assertEquals(Activation.SILU, Activation.byName("swish"));
+        assertEquals(Activation.GELU, Activation.byName("gelu"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activation.byName("mish"));
+        assertTrue(e.getMessage().contains("mish"));
+    }
+}

@@ -1,0 +1,83 @@
+package dev.nfnets.layers;
+
+import dev.nfnets.layers.testing.GradientCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class Conv2dTest {
+
+    @ParameterizedTest(name = "in={0} out={1} k={2} s={3} {4} groups={5} size={6}x{7}")
+    @CsvSource({
+            "3, 4, 3, 1, SAME, 1, 6, 6",
+            "3, 4, 3, 2, SAME, 1, 6, 6",      // asymmetric SAME (0,1)
+            "3, 4, 3, 2, SAME, 1, 7, 5",      // odd sizes: (1,1)
+            "4, 6, 3, 1, SAME, 2, 5, 5",      // grouped
+            "4, 6, 3, 2, SAME, 2, 7, 6",      // grouped + strided, odd/even
+            "6, 6, 1, 1, SAME, 3, 4, 4",      // grouped 1x1
+            "3, 2, 3, 1, VALID, 1, 6, 5",
+            "2, 4, 3, 2, VALID, 2, 7, 7",
+    })
+    void gradientsMatchFiniteDifferences(int in, int out, int k, int s, Padding pad, int groups, int h, int w) {
+        Conv2d conv = new Conv2d("conv", in, out, k, s, pad, groups, true);
+        conv.castParameters(DataType.DOUBLE);
+        conv.bias().value().assign(Nd4j.randn(DataType.DOUBLE, out));
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 2, in, h, w);
+        GradientCheck.Result r = GradientCheck.of(conv).check(x);
+        assertTrue(r.maxRelError() < 1e-6, "bound 1e-6: " + r);
+    }
+
+    @ParameterizedTest(name = "k={0} s={1} groups={2} size={3}")
+    @CsvSource({"3, 2, 1, 8", "3, 2, 2, 7", "3, 1, 2, 5", "1, 1, 1, 4"})
+    void forwardMatchesNaiveLoopsInFloat(int k, int s, int groups, int size) {
+        Conv2d conv = new Conv2d("conv", 4, 6, k, s, Padding.SAME, groups, true);
+        conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, 6));
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 4, size, size);
+        INDArray y = conv.forward(x, Mode.EVAL);
+        INDArray expected = Reference.conv(x.castTo(DataType.DOUBLE), conv.weight().value().castTo(DataType.DOUBLE),
+                conv.bias().value().castTo(DataType.DOUBLE), s, Padding.SAME, groups);
+        assertArrayEquals(expected.shape(), y.shape());
+        double maxDiff = expected.sub(y.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+        assertTrue(maxDiff < 1e-5, "max abs diff " + maxDiff);
+    }
+
+    @Test
+    void wrongChannelCountNamesLayerAndShapes() {
+        Conv2d conv = new Conv2d("stem_conv0", 3, 16, 3, 2, Padding.SAME, 1, true);
+        INDArray nhwc = Nd4j.zeros(DataType.FLOAT, 2, 32, 32, 3);
+        Shapes.ShapeException e = assertThrows(Shapes.ShapeException.class, () -> conv.forward(nhwc, Mode.EVAL));
+        assertTrue(e.getMessage().contains("stem_conv0"), e.getMessage());
+        assertTrue(e.getMessage().contains("[2, 32, 32, 3]"), e.getMessage());
+        assertTrue(e.getMessage().contains("[?, 3, ?, ?]"), e.getMessage());
+        assertTrue(e.getMessage().contains("NHWC"), e.getMessage());
+    }
+
+    @Test
+    void badGroupsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new Conv2d("c", 6, 4, 3, 1, Padding.SAME, 4, true));
+    }
+
+    @Test
+    void backwardWithoutTrainingForwardFails() {
+        Conv2d conv = new Conv2d("c", 2, 2, 3, 1, Padding.SAME, 1, false);
+        conv.forward(Nd4j.zeros(DataType.FLOAT, 1, 2, 4, 4), Mode.EVAL);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> conv.backward(Nd4j.zeros(DataType.FLOAT, 1, 2, 4, 4)));
+        assertTrue(e.getMessage().contains("'c'"));
+    }
+
+    @Test
+    void shapeInferenceAndMacs() {
+        Conv2d conv = new Conv2d("c", 128, 256, 3, 2, Padding.SAME, 2, true);
+        assertArrayEquals(new long[] {-1, 256, 24, 24}, conv.outputShape(new long[] {-1, 128, 47, 47}));
+        assertEquals(256L * 24 * 24 * 64 * 9, conv.macs(47, 47));
+    }
+}
