@@ -1,0 +1,176 @@
+package dev.nfnets.core;
+
+import dev.nfnets.layers.AbstractLayer;
+import dev.nfnets.layers.Activation;
+import dev.nfnets.layers.ActivationLayer;
+import dev.nfnets.layers.AvgPool2d;
+import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.Padding;
+import dev.nfnets.layers.Parameter;
+import dev.nfnets.layers.Shapes;
+import dev.nfnets.layers.Tag;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The normalizer-free bottleneck block of NFNet (reference {@code NFBlock}):
+ * <pre>
+ *   h  = act(x) * beta
+ *   sc = conv_shortcut(avgpool2x2(h)) if stride > 1; conv_shortcut(h) if in != out; x otherwise
+ *   r  = conv2(act(conv1b(act(conv1(act(conv0(h)))))))     conv1 (strided) and conv1b are grouped 3x3
+ *   r  = stochastic_depth(2 * se(r) * r)
+ *   y  = sc + alpha * skip_gain * r                          skip_gain starts at 0 (SkipInit)
+ * </pre>
+ */
+public class NFBlock extends AbstractLayer {
+    private final BlockSpec spec;
+    private final double alpha;
+    private final ActivationLayer act0;
+    private final ActivationLayer act1;
+    private final ActivationLayer act2;
+    private final ActivationLayer act3;
+    private final WSConv2d conv0;
+    private final WSConv2d conv1;
+    private final WSConv2d conv1b;
+    private final WSConv2d conv2;
+    private final WSConv2d convShortcut;
+    private final AvgPool2d pool;
+    private final SqueezeExcite se;
+    private final StochasticDepth stochasticDepth;
+    private final Parameter skipGain;
+    private INDArray cachedResidual;
+
+    /** Everything that defines one block; derived by {@link NFNetConfig#blocks()}. */
+    public record BlockSpec(int index, int stage, int indexInStage, int in, int out, int mid, int groups, int stride,
+                            double beta, double stochDepthRate, int seHidden) {
+        public boolean projection() {
+            return stride > 1 || in != out;
+        }
+    }
+
+    public NFBlock(String name, BlockSpec spec, double alpha, Activation activation, double gamma) {
+        super(name);
+        this.spec = spec;
+        this.alpha = alpha;
+        this.act0 = new ActivationLayer("act0", activation, gamma);
+        this.act1 = new ActivationLayer("act1", activation, gamma);
+        this.act2 = new ActivationLayer("act2", activation, gamma);
+        this.act3 = new ActivationLayer("act3", activation, gamma);
+        this.conv0 = addChild(new WSConv2d("conv0", spec.in(), spec.mid(), 1, 1, 1));
+        this.conv1 = addChild(new WSConv2d("conv1", spec.mid(), spec.mid(), 3, spec.stride(), spec.groups()));
+        this.conv1b = addChild(new WSConv2d("conv1b", spec.mid(), spec.mid(), 3, 1, spec.groups()));
+        this.conv2 = addChild(new WSConv2d("conv2", spec.mid(), spec.out(), 1, 1, 1));
+        this.convShortcut = spec.projection() ? addChild(new WSConv2d("conv_shortcut", spec.in(), spec.out(), 1, 1, 1)) : null;
+        this.pool = spec.stride() > 1 ? new AvgPool2d("pool", 2, 2, Padding.SAME) : null;
+        this.se = spec.seHidden() > 0 ? addChild(new SqueezeExcite("squeeze_excite", spec.out(), spec.seHidden(), 2.0)) : null;
+        this.stochasticDepth = spec.stochDepthRate() > 0 ? new StochasticDepth("stochastic_depth", spec.stochDepthRate()) : null;
+        this.skipGain = addParameter(new Parameter("skip_gain", Nd4j.zeros(DataType.FLOAT, 1), Tag.SKIP_GAIN));
+    }
+
+    public BlockSpec spec() {
+        return spec;
+    }
+
+    public Parameter skipGain() {
+        return skipGain;
+    }
+
+    /** The stochastic-depth layer, or null when this block's rate is 0. */
+    public StochasticDepth stochasticDepth() {
+        return stochasticDepth;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, Mode mode) {
+        checkInput(x, new long[] {-1, spec.in(), -1, -1});
+        INDArray h = act0.forward(x, mode).muli(spec.beta());
+        INDArray shortcut;
+        if (pool != null) {
+            shortcut = convShortcut.forward(pool.forward(h, mode), mode);
+        } else if (convShortcut != null) {
+            shortcut = convShortcut.forward(h, mode);
+        } else {
+            shortcut = x;
+        }
+        INDArray r = conv0.forward(h, mode);
+        r = conv1.forward(act1.forward(r, mode), mode);
+        r = conv1b.forward(act2.forward(r, mode), mode);
+        r = conv2.forward(act3.forward(r, mode), mode);
+        if (se != null) {
+            r = se.forward(r, mode);
+        }
+        if (stochasticDepth != null) {
+            r = stochasticDepth.forward(r, mode);
+        }
+        cachedResidual = mode.isTraining() ? r : null;
+        double scale = alpha * skipGain.value().getDouble(0);
+        return r.mul(scale).addi(shortcut);
+    }
+
+    @Override
+    public INDArray backward(INDArray gradOut) {
+        INDArray r = requireCached(cachedResidual);
+        Shapes.check(name(), "output gradient", gradOut, r.shape());
+        double sg = skipGain.value().getDouble(0);
+        skipGain.accumulateGrad(Nd4j.scalar(gradOut.dataType(), gradOut.mul(r).sumNumber().doubleValue() * alpha).reshape(1));
+        INDArray dr = gradOut.mul(alpha * sg);
+        if (stochasticDepth != null) {
+            dr = stochasticDepth.backward(dr);
+        }
+        if (se != null) {
+            dr = se.backward(dr);
+        }
+        dr = act3.backward(conv2.backward(dr));
+        dr = act2.backward(conv1b.backward(dr));
+        dr = act1.backward(conv1.backward(dr));
+        INDArray dh = conv0.backward(dr);
+        if (pool != null) {
+            dh.addi(pool.backward(convShortcut.backward(gradOut)));
+        } else if (convShortcut != null) {
+            dh.addi(convShortcut.backward(gradOut));
+        }
+        INDArray dx = act0.backward(dh.muli(spec.beta()));
+        if (convShortcut == null) {
+            dx.addi(gradOut);
+        }
+        return dx;
+    }
+
+    @Override
+    public long[] outputShape(long[] inputShape) {
+        Shapes.check(name(), "input", inputShape, new long[] {-1, spec.in(), -1, -1});
+        return new long[] {inputShape[0], spec.out(), Padding.SAME.outputSize(inputShape[2], 3, spec.stride()),
+                Padding.SAME.outputSize(inputShape[3], 3, spec.stride())};
+    }
+
+    /** Multiply-accumulates per example at input size h x w (reference count_flops convention). */
+    public long macs(long h, long w) {
+        long oh = Padding.SAME.outputSize(h, 3, spec.stride());
+        long ow = Padding.SAME.outputSize(w, 3, spec.stride());
+        long m = conv0.macs(h, w) + conv1.macs(h, w) + conv1b.macs(oh, ow) + conv2.macs(oh, ow);
+        if (convShortcut != null) {
+            m += convShortcut.macs(oh, ow);
+        }
+        if (se != null) {
+            m += se.macs();
+        }
+        return m;
+    }
+
+    @Override
+    public void clearCache() {
+        super.clearCache();
+        act0.clearCache();
+        act1.clearCache();
+        act2.clearCache();
+        act3.clearCache();
+        if (pool != null) {
+            pool.clearCache();
+        }
+        if (stochasticDepth != null) {
+            stochasticDepth.clearCache();
+        }
+        cachedResidual = null;
+    }
+}

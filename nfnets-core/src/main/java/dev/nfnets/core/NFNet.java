@@ -1,0 +1,168 @@
+package dev.nfnets.core;
+
+import dev.nfnets.layers.AbstractLayer;
+import dev.nfnets.layers.Activation;
+import dev.nfnets.layers.ActivationLayer;
+import dev.nfnets.layers.Dropout;
+import dev.nfnets.layers.GlobalAvgPool;
+import dev.nfnets.layers.Linear;
+import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.Sequential;
+import dev.nfnets.layers.Stochastic;
+import dev.nfnets.layers.Tag;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An NFNet built from an {@link NFNetConfig}: stem of WS convolutions, the NF blocks stage by stage, a final
+ * 1x1 WS convolution with activation, global average pooling, dropout and the linear classifier
+ * (initialised N(0, 0.01), tagged {@link Tag#CLASSIFIER}). Input NCHW, output raw logits.
+ *
+ * <p>Parameter names form a tree: {@code stem.conv0.weight}, {@code stages.2.3.conv1b.gain},
+ * {@code stages.0.0.squeeze_excite.linear_1.bias}, {@code stages.1.0.skip_gain}, {@code final_conv.weight},
+ * {@code classifier.weight}. Kernels are HWIO and dense weights (in, out), as in the reference checkpoints.
+ *
+ * <pre>{@code
+ * NFNet model = new NFNet(NFNetConfig.f0());
+ * INDArray logits = model.forward(images, Mode.EVAL);   // images (N,3,256,256)
+ * }</pre>
+ */
+public class NFNet extends AbstractLayer {
+    private final NFNetConfig config;
+    private final Sequential stem;
+    private final Sequential stages;
+    private final List<NFBlock> blocks = new ArrayList<>();
+    private final WSConv2d finalConv;
+    private final ActivationLayer finalAct;
+    private final GlobalAvgPool pool = new GlobalAvgPool("pool");
+    private final Dropout dropout;
+    private final Linear classifier;
+
+    public NFNet(NFNetConfig config) {
+        super("nfnet");
+        this.config = config;
+        Activation act = config.activationFunction();
+        double gamma = config.effectiveGamma();
+        stem = addChild(new Sequential("stem"));
+        int in = config.inChannels();
+        int[] sc = config.stemChannels();
+        for (int i = 0; i < sc.length; i++) {
+            stem.add(new WSConv2d("conv" + i, in, sc[i], 3, config.stemStrides()[i], 1));
+            if (i < sc.length - 1) {
+                stem.add(new ActivationLayer("act" + i, act, gamma));
+            }
+            in = sc[i];
+        }
+        stages = addChild(new Sequential("stages"));
+        Sequential stage = null;
+        for (NFBlock.BlockSpec spec : config.blocks()) {
+            if (spec.indexInStage() == 0) {
+                stage = new Sequential(Integer.toString(spec.stage()));
+                stages.add(stage);
+            }
+            NFBlock block = new NFBlock(Integer.toString(spec.indexInStage()), spec, config.alpha(), act, gamma);
+            stage.add(block);
+            blocks.add(block);
+            in = spec.out();
+        }
+        if (config.finalConvChannels() > 0) {
+            finalConv = addChild(new WSConv2d("final_conv", in, config.finalConvChannels(), 1, 1, 1));
+            in = config.finalConvChannels();
+        } else {
+            finalConv = null;
+        }
+        // without a final conv the reference (NF-ResNet) still activates before pooling
+        finalAct = new ActivationLayer("final_act", act, gamma);
+        dropout = new Dropout("dropout", config.dropRate());
+        classifier = addChild(new Linear("classifier", in, config.numClasses(), 0.01, true, Tag.CLASSIFIER));
+    }
+
+    public NFNetConfig config() {
+        return config;
+    }
+
+    public List<NFBlock> blocks() {
+        return Collections.unmodifiableList(blocks);
+    }
+
+    public Linear classifier() {
+        return classifier;
+    }
+
+    public Sequential stem() {
+        return stem;
+    }
+
+    /** Every layer that draws random numbers in training (dropout, stochastic depth), in a stable order. */
+    public List<Stochastic> stochasticLayers() {
+        List<Stochastic> out = new ArrayList<>();
+        for (NFBlock b : blocks) {
+            if (b.stochasticDepth() != null) {
+                out.add(b.stochasticDepth());
+            }
+        }
+        out.add(dropout);
+        return out;
+    }
+
+    /** Reseeds every stochastic layer from one seed (the trainer calls this with a per-step seed). */
+    public void reseed(long seed) {
+        List<Stochastic> layers = stochasticLayers();
+        for (int i = 0; i < layers.size(); i++) {
+            layers.get(i).reseed(seed * 0x9E3779B97F4A7C15L + i);
+        }
+    }
+
+    /** Pooled features before dropout and the classifier, {@code (N, features)}. */
+    public INDArray features(INDArray x, Mode mode) {
+        checkInput(x, new long[] {-1, config.inChannels(), -1, -1});
+        if (x.size(2) < 1 || x.size(3) < 1) {
+            throw new IllegalArgumentException("layer 'nfnet': empty input " + java.util.Arrays.toString(x.shape()));
+        }
+        INDArray h = stages.forward(stem.forward(x, mode), mode);
+        if (finalConv != null) {
+            h = finalConv.forward(h, mode);
+        }
+        return pool.forward(finalAct.forward(h, mode), mode);
+    }
+
+    @Override
+    public INDArray forward(INDArray x, Mode mode) {
+        return classifier.forward(dropout.forward(features(x, mode), mode), mode);
+    }
+
+    @Override
+    public INDArray backward(INDArray gradOut) {
+        INDArray g = pool.backward(dropout.backward(classifier.backward(gradOut)));
+        g = finalAct.backward(g);
+        if (finalConv != null) {
+            g = finalConv.backward(g);
+        }
+        return stem.backward(stages.backward(g));
+    }
+
+    @Override
+    public long[] outputShape(long[] inputShape) {
+        long[] s = stages.outputShape(stem.outputShape(inputShape));
+        if (finalConv != null) {
+            s = finalConv.outputShape(s);
+        }
+        return classifier.outputShape(pool.outputShape(s));
+    }
+
+    @Override
+    public void clearCache() {
+        super.clearCache();
+        finalAct.clearCache();
+        pool.clearCache();
+        dropout.clearCache();
+    }
+
+    /** Per-layer shapes, parameter counts and multiply-accumulates at a square input size. */
+    public ModelSummary summary(int size) {
+        return ModelSummary.of(config, size);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.nfnets.core;
+
+import dev.nfnets.layers.AbstractLayer;
+import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.Stochastic;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.SplittableRandom;
+
+/**
+ * Per-example stochastic depth with the reference's semantics: in training each example's residual is
+ * kept with probability {@code 1 - rate} via {@code mask = floor(keep + u)}, {@code u ~ U[0,1)}, and is
+ * <em>not</em> rescaled by {@code 1/keep} (timm's DropPath does rescale). Identity at inference.
+ */
+public class StochasticDepth extends AbstractLayer implements Stochastic {
+    private final double rate;
+    private SplittableRandom random = new SplittableRandom(0);
+    private INDArray cachedMask;
+
+    public StochasticDepth(String name, double rate) {
+        super(name);
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("layer '" + name + "': stochastic depth rate must be in [0, 1), got " + rate);
+        }
+        this.rate = rate;
+    }
+
+    public double rate() {
+        return rate;
+    }
+
+    @Override
+    public void reseed(long seed) {
+        random = new SplittableRandom(seed);
+    }
+
+    @Override
+    public INDArray forward(INDArray x, Mode mode) {
+        if (!mode.isTraining() || rate == 0) {
+            cachedMask = null;
+            return x;
+        }
+        int n = (int) x.size(0);
+        float[] m = new float[n];
+        double keep = 1 - rate;
+        for (int i = 0; i < n; i++) {
+            m[i] = (float) Math.floor(keep + random.nextDouble());
+        }
+        long[] shape = new long[x.rank()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = n;
+        cachedMask = Nd4j.create(m, shape, 'c').castTo(x.dataType());
+        return x.mul(cachedMask);
+    }
+
+    @Override
+    public INDArray backward(INDArray gradOut) {
+        return cachedMask == null ? gradOut : gradOut.mul(cachedMask);
+    }
+
+    @Override
+    public long[] outputShape(long[] inputShape) {
+        return inputShape.clone();
+    }
+
+    @Override
+    public void clearCache() {
+        cachedMask = null;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.nfnets.core;
+
+import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.testing.GradientCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WSConv2dTest {
+
+    private static WSConv2d randomLayer(int in, int out, int k, int s, int groups) {
+        WSConv2d c = new WSConv2d("ws", in, out, k, s, groups);
+        c.castParameters(DataType.DOUBLE);
+        c.gain().value().assign(Nd4j.rand(DataType.DOUBLE, out).addi(0.5));
+        c.bias().value().assign(Nd4j.randn(DataType.DOUBLE, out).muli(0.1));
+        return c;
+    }
+
+    @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4} size={5}")
+    @CsvSource({"3, 4, 3, 1, 1, 5", "4, 6, 3, 2, 2, 6", "4, 4, 3, 2, 2, 7", "5, 3, 1, 1, 1, 4"})
+    void gradientsReachRawWeightsAndGain(int in, int out, int k, int s, int groups, int size) {
+        WSConv2d c = randomLayer(in, out, k, s, groups);
+        GradientCheck.Result r = GradientCheck.of(c).check(Nd4j.randn(DataType.DOUBLE, 2, in, size, size));
+        assertTrue(r.maxRelError() < 1e-6, "bound 1e-6: " + r);
+    }
+
+    @Test
+    void gradientWhenTheVarianceFloorIsActive() {
+        WSConv2d c = randomLayer(2, 3, 1, 1, 1);
+        // N = 2: channel 0 has N*var = 2*(1e-3)^2 < 1e-4, so the floor applies and var gets no gradient
+        c.weight().value().assign(Nd4j.createFromArray(new double[] {0.0, 0.3, 1.0, 0.002, -0.1, 2.0}).reshape(1, 1, 2, 3));
+        GradientCheck.Result r = GradientCheck.of(c).step(1e-6).minAbsError(1e-8).check(Nd4j.randn(DataType.DOUBLE, 2, 2, 3, 3));
+        assertTrue(r.maxRelError() < 1e-5, "bound 1e-5: " + r);
+    }
+
+    @Test
+    void standardisedKernelHasZeroMeanAndSquaredNormGainSquared() {
+        WSConv2d c = randomLayer(8, 5, 3, 1, 1);
+        INDArray hat = c.standardizedKernel().reshape(3 * 3 * 8, 5);
+        for (int o = 0; o < 5; o++) {
+            INDArray col = hat.getColumn(o);
+            double g = c.gain().value().getDouble(o);
+            assertEquals(0.0, col.meanNumber().doubleValue(), 1e-12);
+            assertEquals(g * g, col.mul(col).sumNumber().doubleValue(), 1e-10);
+        }
+    }
+
+    @Test
+    void outputIndependentOfWeightScale() {
+        WSConv2d c = randomLayer(3, 4, 3, 1, 1);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 1, 3, 5, 5);
+        INDArray y1 = c.forward(x, Mode.EVAL);
+        c.weight().value().muli(7.5).addi(3);
+        INDArray y2 = c.forward(x, Mode.EVAL);
+        assertTrue(y1.equalsWithEps(y2, 1e-10));
+    }
+}
