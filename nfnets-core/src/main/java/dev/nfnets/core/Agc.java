@@ -1,0 +1,161 @@
+package dev.nfnets.core;
+
+import dev.nfnets.layers.Parameter;
+import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.optim.Optimizer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Adaptive Gradient Clipping (Brock et al. 2021, section 4) wrapped around any optimizer. Before the
+ * wrapped optimizer sees the gradients (so before weight decay and momentum), each unit {@code i} of each
+ * parameter is rescaled where its gradient is large relative to its weights:
+ * <pre>
+ *   max_i = clipping * max(||W_i||, eps)
+ *   G_i  <- G_i * max_i / max(||G_i||, 1e-6)     if ||G_i|| > max_i
+ * </pre>
+ * Units follow the reference's {@code unitwise_norm}: the whole tensor for scalars and vectors (gains,
+ * biases, skip gains); each output column of a dense {@code (in, out)} weight; each output channel of an
+ * HWIO kernel. By default every parameter except the classifier's weight is clipped (its bias is).
+ *
+ * <pre>{@code
+ * Optimizer opt = new Agc(Sgd.builder().learningRate(0.1).momentum(0.9).nesterov(true).weightDecay(2e-5).build(),
+ *                         0.01, 1e-3);
+ * opt.step(model.namedParameters());
+ * AgcStats s = ((Agc) opt).lastStats();   // clipped fraction per parameter group, max ||g||/||w||
+ * }</pre>
+ */
+public final class Agc implements Optimizer {
+    public static final double DEFAULT_CLIPPING = 0.01;
+    public static final double DEFAULT_EPS = 1e-3;
+
+    private final Optimizer delegate;
+    private final double clipping;
+    private final double eps;
+    private final Predicate<Parameter> clipped;
+    private volatile AgcStats lastStats = AgcStats.EMPTY;
+
+    public Agc(Optimizer delegate) {
+        this(delegate, DEFAULT_CLIPPING, DEFAULT_EPS);
+    }
+
+    public Agc(Optimizer delegate, double clipping, double eps) {
+        this(delegate, clipping, eps, p -> !(p.hasTag(Tag.CLASSIFIER) && p.hasTag(Tag.WEIGHT)));
+    }
+
+    /** @param clipped which parameters AGC applies to (default: all but the classifier weight) */
+    public Agc(Optimizer delegate, double clipping, double eps, Predicate<Parameter> clipped) {
+        if (!(clipping > 0) || !(eps > 0)) {
+            throw new IllegalArgumentException("AGC needs clipping > 0 and eps > 0, got " + clipping + ", " + eps);
+        }
+        this.delegate = delegate;
+        this.clipping = clipping;
+        this.eps = eps;
+        this.clipped = clipped;
+    }
+
+    public Optimizer delegate() {
+        return delegate;
+    }
+
+    public double clipping() {
+        return clipping;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    /** Telemetry of the last {@link #step}. */
+    public AgcStats lastStats() {
+        return lastStats;
+    }
+
+    @Override
+    public void step(Map<String, Parameter> params) {
+        Map<String, AgcStats.Group> groups = new LinkedHashMap<>();
+        double maxRatio = 0;
+        String maxRatioParam = "-";
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            Parameter p = e.getValue();
+            if (p.isFrozen() || !clipped.test(p)) {
+                continue;
+            }
+            Clip c = clip(p.value(), p.grad(), clipping, eps);
+            groups.merge(AgcStats.groupOf(p), new AgcStats.Group(c.units, c.clippedUnits, c.maxRatio), AgcStats.Group::plus);
+            if (c.maxRatio > maxRatio || Double.isNaN(c.maxRatio)) {
+                maxRatio = c.maxRatio;
+                maxRatioParam = e.getKey();
+            }
+        }
+        lastStats = new AgcStats(delegate.stepCount(), groups, maxRatio, maxRatioParam);
+        delegate.step(params);
+    }
+
+    private record Clip(long units, long clippedUnits, double maxRatio) {
+    }
+
+    /** Clips {@code grad} in place, unit-wise, against {@code value}. */
+    static Clip clip(INDArray value, INDArray grad, double clipping, double eps) {
+        long[] shape = value.shape();
+        int nonSingleton = 0;
+        for (long d : shape) {
+            if (d != 1) {
+                nonSingleton++;
+            }
+        }
+        INDArray p2;
+        INDArray g2;
+        if (nonSingleton <= 1) {
+            p2 = value.reshape('c', value.length(), 1);
+            g2 = grad.reshape('c', grad.length(), 1);
+        } else if (shape.length == 2 || shape.length == 3) {
+            long rest = value.length() / shape[0];
+            p2 = value.reshape('c', shape[0], rest);
+            g2 = grad.reshape('c', shape[0], rest);
+        } else if (shape.length == 4) {
+            long units = shape[3];
+            p2 = value.reshape('c', value.length() / units, units);
+            g2 = grad.reshape('c', grad.length() / units, units);
+        } else {
+            throw new IllegalArgumentException("AGC: no unit-wise norm for a rank-" + shape.length + " parameter");
+        }
+        INDArray pn = Transforms.max(p2.norm2(0), eps, false);
+        INDArray maxNorm = pn.mul(clipping);
+        INDArray gn = g2.norm2(0);
+        INDArray trigger = gn.gt(maxNorm).castTo(gn.dataType());
+        INDArray factor = maxNorm.div(Transforms.max(gn, 1e-6, true)).subi(1).muli(trigger).addi(1);
+        g2.muliRowVector(factor);
+        double ratio = gn.div(pn).maxNumber().doubleValue();
+        return new Clip(pn.length(), trigger.sumNumber().longValue(), ratio);
+    }
+
+    @Override
+    public long stepCount() {
+        return delegate.stepCount();
+    }
+
+    @Override
+    public void setStepCount(long step) {
+        delegate.setStepCount(step);
+    }
+
+    @Override
+    public double currentLearningRate() {
+        return delegate.currentLearningRate();
+    }
+
+    @Override
+    public Map<String, INDArray> state() {
+        return delegate.state();
+    }
+
+    @Override
+    public void loadState(Map<String, INDArray> state) {
+        delegate.loadState(state);
+    }
+}
