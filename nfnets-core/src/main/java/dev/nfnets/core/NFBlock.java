@@ -113,7 +113,9 @@ public class NFBlock extends AbstractLayer {
         INDArray r = requireCached(cachedResidual);
         Shapes.check(name(), "output gradient", gradOut, r.shape());
         double sg = skipGain.value().getDouble(0);
-        skipGain.accumulateGrad(Nd4j.scalar(gradOut.dataType(), gradOut.mul(r).sumNumber().doubleValue() * alpha).reshape(1));
+        // a sum over the whole residual with heavy cancellation: accumulate it in double precision
+        double dSkip = gradOut.castTo(DataType.DOUBLE).mul(r.castTo(DataType.DOUBLE)).sumNumber().doubleValue() * alpha;
+        skipGain.accumulateGrad(Nd4j.scalar(gradOut.dataType(), dSkip).reshape(1));
         INDArray dr = gradOut.mul(alpha * sg);
         if (stochasticDepth != null) {
             dr = stochasticDepth.backward(dr);

@@ -47,19 +47,24 @@ public enum Activation {
             return x.gte(0).castTo(x.dataType()).muli(0.99).addi(0.01);
         }
     },
-    /** tanh-approximation GELU (JAX default, NFNet reference). */
+    /**
+     * tanh-approximation GELU (JAX default, NFNet reference), evaluated through the identity
+     * {@code 0.5(1 + tanh(u)) = sigmoid(2u)}: {@code x * sigmoid(2u)} and its derivative
+     * {@code s + 2 x s (1-s) u'} with {@code 1-s = sigmoid(-2u)} avoid the cancellation of {@code 1 + tanh} and
+     * {@code 1 - tanh^2} in float32 for large |x|.
+     */
     GELU {
         public INDArray apply(INDArray x) {
-            INDArray t = geluTanh(x);
-            return t.addi(1).muli(x).muli(0.5);
+            return Transforms.sigmoid(geluU(x).muli(2), false).muli(x);
         }
 
         public INDArray derivative(INDArray x) {
-            INDArray t = geluTanh(x);
-            INDArray x2 = x.mul(x);
-            // 0.5(1+t) + 0.5 x (1-t^2) c (1 + 3*0.044715 x^2)
-            INDArray inner = x2.muli(3 * GELU_K).addi(1).muli(GELU_C).muli(x).muli(t.mul(t).rsubi(1)).muli(0.5);
-            return t.addi(1).muli(0.5).addi(inner);
+            INDArray u2 = geluU(x).muli(2);
+            INDArray s = Transforms.sigmoid(u2, true);
+            INDArray sn = Transforms.sigmoid(u2.negi(), false);
+            // u' = c (1 + 3k x^2)
+            INDArray du = x.mul(x).muli(3 * GELU_K).addi(1).muli(GELU_C);
+            return du.muli(x).muli(s).muli(sn).muli(2).addi(s);
         }
     },
     /** Exact GELU {@code x * Phi(x)} (PyTorch default, timm); not the NFNet reference's choice. */
@@ -184,9 +189,9 @@ public enum Activation {
         return org.nd4j.linalg.factory.Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(x, x));
     }
 
-    private static INDArray geluTanh(INDArray x) {
-        INDArray u = x.mul(x).muli(GELU_K).addi(1).muli(x).muli(GELU_C);
-        return Transforms.tanh(u, false);
+    /** u = sqrt(2/pi) (x + 0.044715 x^3). */
+    private static INDArray geluU(INDArray x) {
+        return x.mul(x).muli(GELU_K).addi(1).muli(x).muli(GELU_C);
     }
 
     /** Looks an activation up by its reference name ({@code gelu}, {@code relu}, {@code silu}/{@code swish}, ...). */

@@ -1,0 +1,170 @@
+package dev.nfnets.core.weights;
+
+import dev.nfnets.core.NFNet;
+import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.io.Npz;
+import dev.nfnets.core.io.NpyArray;
+import dev.nfnets.core.io.Safetensors;
+import dev.nfnets.core.io.SafetensorsFile;
+import dev.nfnets.layers.Parameter;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * Loads and saves NFNet weights. The format follows the file: {@code .npz} is DeepMind naming,
+ * {@code .safetensors} is timm naming unless its metadata says {@code format: nfnets-java} (our own names,
+ * with the model config in the metadata). A load checks the whole file against the model first and reports
+ * every missing, unexpected and mis-shaped key together ({@link WeightMismatchException}); no parameter is
+ * changed unless everything fits.
+ *
+ * <pre>{@code
+ * NFNet model = new NFNet(NFNetConfig.f0());
+ * Weights.load(model, Path.of("F0.npz"));                       // DeepMind names (converted pickle)
+ * Weights.load(model, Path.of("dm_nfnet_f0.safetensors"));      // timm names
+ * Weights.save(model, Path.of("mine.safetensors"), WeightFormat.NATIVE);
+ * }</pre>
+ */
+public final class Weights {
+    private static final Logger log = LoggerFactory.getLogger(Weights.class);
+    public static final String NATIVE_FORMAT_TAG = "nfnets-java";
+
+    private Weights() {
+    }
+
+    /** The tensors of a weight file, already read, with the naming they use. */
+    public record WeightFile(Path path, WeightFormat format, Map<String, NpyArray> tensors, Map<String, String> metadata) {
+        /** The model config stored in a native file's metadata, if any. */
+        public Optional<NFNetConfig> config() {
+            String json = metadata.get("config");
+            return json == null ? Optional.empty() : Optional.of(ConfigJson.fromJson(json));
+        }
+    }
+
+    public static WeightFile read(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "weight file not found");
+        }
+        String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".npz")) {
+            return new WeightFile(path, WeightFormat.DEEPMIND, Npz.read(path), Map.of());
+        }
+        if (name.endsWith(".safetensors")) {
+            SafetensorsFile f = Safetensors.read(path);
+            Map<String, String> meta = f.metadata() == null ? Map.of() : f.metadata();
+            WeightFormat fmt = NATIVE_FORMAT_TAG.equals(meta.get("format")) ? WeightFormat.NATIVE : WeightFormat.TIMM;
+            return new WeightFile(path, fmt, f.tensors(), meta);
+        }
+        throw new IllegalArgumentException("cannot tell the weight format of " + path
+                + ": expected a .npz (DeepMind names) or .safetensors (timm or nfnets-java names) file");
+    }
+
+    /** Loads every parameter of {@code model} from {@code path}; see the class comment. */
+    public static void load(NFNet model, Path path) throws IOException {
+        load(model, read(path), name -> false);
+    }
+
+    /**
+     * Loads all parameters except those whose name {@code skip} accepts (e.g. the classifier when fine-tuning
+     * to a new number of classes); file entries for skipped parameters are ignored.
+     */
+    public static void load(NFNet model, Path path, Predicate<String> skip) throws IOException {
+        load(model, read(path), skip);
+    }
+
+    public static void load(NFNet model, WeightFile file, Predicate<String> skip) {
+        Map<String, WeightFormat.Entry> entries = file.format().entries(model);
+        Map<String, NpyArray> tensors = file.tensors();
+        List<String> missing = new ArrayList<>();
+        List<String> misShaped = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        Map<String, String> externalToOurs = new LinkedHashMap<>();
+        for (WeightFormat.Entry e : entries.values()) {
+            externalToOurs.put(e.external(), e.ours());
+            if (skip.test(e.ours())) {
+                continue;
+            }
+            NpyArray t = tensors.get(e.external());
+            if (t == null) {
+                missing.add(e.external() + " " + Arrays.toString(e.externalShape()));
+            } else if (!e.layout().accepts(t.shape(), e.ourShape())) {
+                misShaped.add(e.external() + ": file " + Arrays.toString(t.shape()) + ", model expects "
+                        + Arrays.toString(e.externalShape()));
+            }
+        }
+        for (Map.Entry<String, NpyArray> t : tensors.entrySet()) {
+            if (!externalToOurs.containsKey(t.getKey())) {
+                unexpected.add(t.getKey() + " " + Arrays.toString(t.getValue().shape()));
+            }
+        }
+        if (!missing.isEmpty() || !misShaped.isEmpty() || !unexpected.isEmpty()) {
+            throw new WeightMismatchException(file.path().toString(), file.format(), missing, unexpected, misShaped);
+        }
+        Map<String, Parameter> params = model.namedParameters();
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            for (WeightFormat.Entry e : entries.values()) {
+                if (skip.test(e.ours())) {
+                    continue;
+                }
+                Parameter p = params.get(e.ours());
+                INDArray ext = tensors.get(e.external()).toINDArray();
+                p.assign(e.layout().fromExternal(ext, e.ourShape()).castTo(p.dataType()));
+            }
+        }
+        log.info("loaded {} tensors from {} ({} naming)", entries.size(), file.path(), file.format());
+    }
+
+    /** Saves all parameters in {@code format} (DEEPMIND writes .npz, the others .safetensors), atomically. */
+    public static void save(NFNet model, Path path, WeightFormat format) throws IOException {
+        Map<String, NpyArray> out = export(model, format);
+        if (format == WeightFormat.DEEPMIND) {
+            Npz.write(path, out);
+        } else {
+            Map<String, String> meta = new LinkedHashMap<>();
+            if (format == WeightFormat.NATIVE) {
+                meta.put("format", NATIVE_FORMAT_TAG);
+                meta.put("config", ConfigJson.toJson(model.config()));
+            } else {
+                meta.put("format", "pt");
+            }
+            Safetensors.write(path, out, meta);
+        }
+        log.info("saved {} tensors to {} ({} naming)", out.size(), path, format);
+    }
+
+    /** The model's parameters under {@code format}'s names and layouts. */
+    public static Map<String, NpyArray> export(NFNet model, WeightFormat format) {
+        Map<String, Parameter> params = model.namedParameters();
+        Map<String, NpyArray> out = new LinkedHashMap<>();
+        for (WeightFormat.Entry e : format.entries(model).values()) {
+            out.put(e.external(), NpyArray.fromINDArray(e.layout().toExternal(params.get(e.ours()).value())));
+        }
+        return out;
+    }
+
+    /** Converts a map of tensors in {@code format}'s naming (e.g. DeepMind gradients) to our names and layouts. */
+    public static Map<String, INDArray> toOurNames(NFNet model, WeightFormat format, Map<String, NpyArray> tensors) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (WeightFormat.Entry e : format.entries(model).values()) {
+            NpyArray t = tensors.get(e.external());
+            if (t != null) {
+                out.put(e.ours(), e.layout().fromExternal(t.toINDArray(), e.ourShape()));
+            }
+        }
+        return out;
+    }
+}
