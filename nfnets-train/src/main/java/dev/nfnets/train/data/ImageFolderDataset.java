@@ -1,0 +1,473 @@
+package dev.nfnets.train.data;
+
+import dev.nfnets.train.data.augment.FloatImage;
+import dev.nfnets.train.data.augment.Interpolation;
+import dev.nfnets.train.data.augment.Resize;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Images in a folder tree with one sub-folder per class ({@code root/<class>/**&#47;*.jpg}), the layout of
+ * ImageNet's train/val folders and of torchvision's {@code ImageFolder}.
+ *
+ * <p>Classes are the sub-folders of {@code root} (hidden ones excluded) sorted by name; the index in that
+ * order is the label. Files with the extensions {@code .jpg .jpeg .png} (any case) anywhere below a class
+ * folder are its examples, sorted by path; other files are ignored. A class folder without images keeps
+ * its index (so train and validation trees agree) and is reported in a WARN.
+ *
+ * <p><b>Readability is decided at index time</b>: with {@link Verify#HEADER} (the default) every file is
+ * opened and its image header parsed (decoder found, width and height read); with {@link Verify#DECODE} each
+ * image is fully decoded (slow on big sets, but catches corrupt pixel data); with {@link Verify#NONE} nothing
+ * is checked. Files that fail are left out of the index, and one WARN gives their count and the first few
+ * names with the reason. A file that passes the check but fails to decode later makes {@link #get} throw an
+ * {@link UncheckedIOException} naming it.
+ *
+ * <p>Decoding happens lazily in {@link #get}: ImageIO (with the TwelveMonkeys JPEG plugin on the classpath,
+ * which handles CMYK/YCCK and progressive JPEGs) to 8-bit RGB (grey images are replicated to 3 channels,
+ * alpha is dropped), then the shorter side is resized to {@code resizeShorter} (or, with
+ * {@link Options#squash()}, both sides are resized to {@code resizeShorter}), the centre {@code cropSize}
+ * square is cut out (offset {@code (d - cropSize + 1) / 2}), and the pixels are normalised with
+ * {@code (x - 255*mean) / (255*std)} (ImageNet statistics by default, the NFNet reference).
+ */
+public final class ImageFolderDataset implements Dataset {
+    private static final Logger LOG = LoggerFactory.getLogger(ImageFolderDataset.class);
+    private static final int NAMES_IN_WARNING = 5;
+
+    /** How much to check each file at index time. */
+    public enum Verify {
+        /** Accept every file with an image extension. */
+        NONE,
+        /** Parse the header: a decoder exists and reports positive dimensions. */
+        HEADER,
+        /** Decode the whole image. */
+        DECODE
+    }
+
+    /**
+     * Preprocessing and indexing options.
+     *
+     * @param cropSize      side of the square output
+     * @param resizeShorter target of the shorter side before cropping (at least {@code cropSize})
+     * @param squash        resize both sides to {@code resizeShorter} (the reference eval's aspect-changing
+     *                      resize) instead of keeping the aspect ratio
+     * @param interpolation resampling kernel
+     * @param normalization pixel normalisation (0..255 units)
+     * @param verify        index-time check of each file
+     */
+    public record Options(int cropSize, int resizeShorter, boolean squash, Interpolation interpolation,
+                          Normalization normalization, Verify verify) {
+        public Options {
+            if (cropSize <= 0) {
+                throw new IllegalArgumentException("cropSize must be positive, got " + cropSize);
+            }
+            if (resizeShorter < cropSize) {
+                throw new IllegalArgumentException("resizeShorter (" + resizeShorter + ") must be >= cropSize ("
+                        + cropSize + ")");
+            }
+            Objects.requireNonNull(interpolation, "interpolation");
+            Objects.requireNonNull(normalization, "normalization");
+            Objects.requireNonNull(verify, "verify");
+            if (normalization.mean().length != 1 && normalization.mean().length != 3) {
+                throw new IllegalArgumentException("normalisation must have 1 or 3 channels");
+            }
+        }
+
+        /**
+         * Defaults for a {@code cropSize} output: shorter side to {@code cropSize + 32} (the reference's eval
+         * margin), bicubic, ImageNet normalisation, header check.
+         */
+        public static Options of(int cropSize) {
+            return new Options(cropSize, cropSize + 32, false, Interpolation.BICUBIC, Normalization.IMAGENET,
+                    Verify.HEADER);
+        }
+
+        public Options withResizeShorter(int v) {
+            return new Options(cropSize, v, squash, interpolation, normalization, verify);
+        }
+
+        public Options withSquash(boolean v) {
+            return new Options(cropSize, resizeShorter, v, interpolation, normalization, verify);
+        }
+
+        public Options withInterpolation(Interpolation v) {
+            return new Options(cropSize, resizeShorter, squash, v, normalization, verify);
+        }
+
+        public Options withNormalization(Normalization v) {
+            return new Options(cropSize, resizeShorter, squash, interpolation, v, verify);
+        }
+
+        public Options withVerify(Verify v) {
+            return new Options(cropSize, resizeShorter, squash, interpolation, normalization, v);
+        }
+    }
+
+    private final Path root;
+    private final Options options;
+    private final List<String> classNames;
+    private final List<Path> files;
+    private final int[] labels;
+    private final List<String> skipped;
+
+    private ImageFolderDataset(Path root, Options options, List<String> classNames, List<Path> files,
+                               int[] labels, List<String> skipped) {
+        this.root = root;
+        this.options = options;
+        this.classNames = classNames;
+        this.files = files;
+        this.labels = labels;
+        this.skipped = skipped;
+    }
+
+    /** Indexes {@code root} with {@link Options#of(int) Options.of(cropSize)}. */
+    public static ImageFolderDataset open(Path root, int cropSize) {
+        return open(root, Options.of(cropSize));
+    }
+
+    /**
+     * Indexes {@code root}.
+     *
+     * @throws IllegalArgumentException when {@code root} is not a folder, has no class sub-folders, or no
+     *                                  readable image (the message names the folder)
+     */
+    public static ImageFolderDataset open(Path root, Options options) {
+        Objects.requireNonNull(root, "root");
+        Objects.requireNonNull(options, "options");
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("image folder " + root + " does not exist or is not a folder");
+        }
+        List<Path> classDirs;
+        try (Stream<Path> s = Files.list(root)) {
+            classDirs = s.filter(Files::isDirectory)
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .sorted()
+                    .collect(Collectors.toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list image folder " + root + ": " + e.getMessage(), e);
+        }
+        if (classDirs.isEmpty()) {
+            throw new IllegalArgumentException("image folder " + root + " has no class sub-folders");
+        }
+        List<String> names = new ArrayList<>();
+        List<Path> candidates = new ArrayList<>();
+        List<Integer> candidateLabels = new ArrayList<>();
+        for (int k = 0; k < classDirs.size(); k++) {
+            Path dir = classDirs.get(k);
+            names.add(dir.getFileName().toString());
+            List<Path> imgs;
+            try (Stream<Path> s = Files.walk(dir)) {
+                imgs = s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension)
+                        .filter(p -> !p.getFileName().toString().startsWith("."))
+                        .sorted().collect(Collectors.toList());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list class folder " + dir + ": " + e.getMessage(), e);
+            }
+            for (Path p : imgs) {
+                candidates.add(p);
+                candidateLabels.add(k);
+            }
+        }
+        String[] problems = new String[candidates.size()];
+        if (options.verify() != Verify.NONE) {
+            IntStream.range(0, candidates.size()).parallel()
+                    .forEach(i -> problems[i] = check(candidates.get(i), options.verify()));
+        }
+        List<Path> files = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        int[] labelsTmp = new int[candidates.size()];
+        int[] perClass = new int[names.size()];
+        for (int i = 0; i < candidates.size(); i++) {
+            if (problems[i] != null) {
+                skipped.add(root.relativize(candidates.get(i)) + " (" + problems[i] + ")");
+                continue;
+            }
+            labelsTmp[files.size()] = candidateLabels.get(i);
+            perClass[candidateLabels.get(i)]++;
+            files.add(candidates.get(i));
+        }
+        if (!skipped.isEmpty()) {
+            LOG.warn("Skipped {} unreadable image file(s) under {}: {}{}", skipped.size(), root,
+                    String.join(", ", skipped.subList(0, Math.min(NAMES_IN_WARNING, skipped.size()))),
+                    skipped.size() > NAMES_IN_WARNING ? ", ... (" + (skipped.size() - NAMES_IN_WARNING) + " more)" : "");
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("image folder " + root + " has no readable .jpg/.jpeg/.png images in its "
+                    + names.size() + " class sub-folder(s)" + (skipped.isEmpty() ? "" : " (" + skipped.size() + " unreadable)"));
+        }
+        List<String> empty = new ArrayList<>();
+        for (int k = 0; k < names.size(); k++) {
+            if (perClass[k] == 0) {
+                empty.add(names.get(k));
+            }
+        }
+        if (!empty.isEmpty()) {
+            LOG.warn("{} class folder(s) under {} have no readable images (their indices are kept): {}",
+                    empty.size(), root, String.join(", ", empty.subList(0, Math.min(NAMES_IN_WARNING, empty.size())))
+                            + (empty.size() > NAMES_IN_WARNING ? ", ..." : ""));
+        }
+        ImageFolderDataset ds = new ImageFolderDataset(root, options, List.copyOf(names), List.copyOf(files),
+                java.util.Arrays.copyOf(labelsTmp, files.size()), List.copyOf(skipped));
+        LOG.info("{}", ds.description());
+        return ds;
+    }
+
+    private static boolean hasImageExtension(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
+    }
+
+    /** Null when the file passes the check, else a short reason. */
+    private static String check(Path file, Verify verify) {
+        try {
+            if (verify == Verify.DECODE) {
+                decodeRgb(file);
+                return null;
+            }
+            try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+                if (in == null) {
+                    return "cannot open";
+                }
+                Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+                if (!readers.hasNext()) {
+                    return "not a JPEG/PNG image";
+                }
+                ImageReader reader = readers.next();
+                try {
+                    reader.setInput(in, true, true);
+                    int w = reader.getWidth(0);
+                    int h = reader.getHeight(0);
+                    if (w <= 0 || h <= 0) {
+                        return "bad size " + w + "x" + h;
+                    }
+                } finally {
+                    reader.dispose();
+                }
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            String msg = e.getMessage();
+            if (msg == null || msg.isBlank()) {
+                return e.getClass().getSimpleName();
+            }
+            String prefix = file + ": ";
+            return msg.startsWith(prefix) ? msg.substring(prefix.length()) : msg;
+        }
+    }
+
+    /**
+     * Decodes a file to 8-bit RGB as a planar {@code 3 x H x W} float image with values
+     * 0..255.
+     *
+     * @throws IOException when no decoder accepts the file or decoding fails
+     */
+    public static FloatImage decodeRgb(Path file) throws IOException {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(file + ": cannot decode image: " + e.getMessage(), e);
+        }
+        if (img == null) {
+            throw new IOException(file + ": not a readable JPEG/PNG image (no decoder)");
+        }
+        int w = img.getWidth();
+        int h = img.getHeight();
+        int plane = w * h;
+        float[] out = new float[3 * plane];
+        Raster raster = img.getRaster();
+        int bands = raster.getNumBands();
+        boolean gray = img.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY;
+        if (gray && (bands == 1 || bands == 2)) {
+            // read grey samples directly: getRGB would apply a linear-to-sRGB gamma curve
+            int bits = img.getColorModel().getComponentSize(0);
+            float scale = 255f / ((1 << bits) - 1);
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    float v = bits == 8 ? row[x] : Math.round(row[x] * scale);
+                    int o = y * w + x;
+                    out[o] = v;
+                    out[plane + o] = v;
+                    out[2 * plane + o] = v;
+                }
+            }
+        } else {
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                img.getRGB(0, y, w, 1, row, 0, w);
+                for (int x = 0; x < w; x++) {
+                    int p = row[x];
+                    int o = y * w + x;
+                    out[o] = (p >> 16) & 0xff;
+                    out[plane + o] = (p >> 8) & 0xff;
+                    out[2 * plane + o] = p & 0xff;
+                }
+            }
+        }
+        return new FloatImage(out, 3, h, w);
+    }
+
+    /**
+     * Resizes and centre-crops a 0..255 image as this dataset does (without normalising): public so that
+     * single images can be preprocessed the same way for inference.
+     */
+    public static FloatImage resizeAndCrop(FloatImage rgb, Options options) {
+        int h = rgb.height();
+        int w = rgb.width();
+        int rs = options.resizeShorter();
+        int vh;
+        int vw;
+        if (options.squash()) {
+            vh = rs;
+            vw = rs;
+        } else if (h <= w) {
+            vh = rs;
+            vw = Math.max(rs, (int) Math.round((double) w * rs / h));
+        } else {
+            vw = rs;
+            vh = Math.max(rs, (int) Math.round((double) h * rs / w));
+        }
+        int s = options.cropSize();
+        int oy = (vh - s + 1) / 2;
+        int ox = (vw - s + 1) / 2;
+        return Resize.resample(rgb, 0, 0, h, w, vh, vw, oy, ox, s, s, options.interpolation());
+    }
+
+    @Override
+    public void get(int index, float[] dstCHW) {
+        Objects.checkIndex(index, files.size());
+        int s = options.cropSize();
+        int n = 3 * s * s;
+        if (dstCHW.length < n) {
+            throw new IllegalArgumentException("buffer of " + dstCHW.length + " floats is too small for 3x" + s + "x" + s);
+        }
+        Path file = files.get(index);
+        FloatImage rgb;
+        try {
+            rgb = decodeRgb(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        FloatImage out = resizeAndCrop(rgb, options);
+        float[] d = out.data();
+        options.normalization().normalizeInPlace(d, 3, s * s);
+        System.arraycopy(d, 0, dstCHW, 0, n);
+    }
+
+    /**
+     * The decoded image at its own size, 3 channels, normalised, without resizing or cropping: what a
+     * training crop such as {@link dev.nfnets.train.data.augment.RandomResizedCrop} should start from (see
+     * {@link BatchLoader.Builder#augmentOriginals(boolean)}).
+     */
+    @Override
+    public FloatImage original(int index) {
+        Objects.checkIndex(index, files.size());
+        FloatImage rgb;
+        try {
+            rgb = decodeRgb(files.get(index));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        options.normalization().normalizeInPlace(rgb.data(), 3, rgb.plane());
+        return rgb;
+    }
+
+    @Override
+    public int label(int index) {
+        Objects.checkIndex(index, files.size());
+        return labels[index];
+    }
+
+    /** The file of example {@code index}. */
+    public Path file(int index) {
+        return files.get(index);
+    }
+
+    /** The indexed files, in example order. */
+    public List<Path> files() {
+        return files;
+    }
+
+    /**
+     * Files left out at index time, as {@code "relative/path (reason)"}.
+     */
+    public List<String> skipped() {
+        return Collections.unmodifiableList(skipped);
+    }
+
+    /** The root folder. */
+    public Path root() {
+        return root;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    @Override
+    public int size() {
+        return files.size();
+    }
+
+    @Override
+    public int numClasses() {
+        return classNames.size();
+    }
+
+    @Override
+    public int channels() {
+        return 3;
+    }
+
+    @Override
+    public int height() {
+        return options.cropSize();
+    }
+
+    @Override
+    public int width() {
+        return options.cropSize();
+    }
+
+    @Override
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    @Override
+    public Normalization normalization() {
+        return options.normalization();
+    }
+
+    @Override
+    public String description() {
+        return "image folder " + root + ": " + files.size() + " images in " + classNames.size() + " classes"
+                + (skipped.isEmpty() ? "" : " (" + skipped.size() + " unreadable skipped)") + ", 3x"
+                + options.cropSize() + "x" + options.cropSize() + (options.squash() ? " (squash " : " (shorter side ")
+                + options.resizeShorter() + ", centre crop, " + options.interpolation().name().toLowerCase(Locale.ROOT) + ")";
+    }
+
+    @Override
+    public String toString() {
+        return description();
+    }
+}
