@@ -1,0 +1,61 @@
+package dev.nfnets.train;
+
+import dev.nfnets.core.NFNet;
+import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.SoftmaxCrossEntropy;
+import dev.nfnets.layers.memory.StepScope;
+import dev.nfnets.train.data.Batch;
+import dev.nfnets.train.data.BatchLoader;
+import dev.nfnets.train.data.Dataset;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Top-1 / top-5 accuracy and mean loss of a model over a dataset, in eval mode. */
+public final class Evaluator {
+    private Evaluator() {
+    }
+
+    public record Result(long examples, double top1, double top5, double loss) {
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "top-1 %.2f%%, top-5 %.2f%%, loss %.4f on %d examples",
+                    100 * top1, 100 * top5, loss, examples);
+        }
+    }
+
+    public static Result evaluate(NFNet model, Dataset data, int batchSize) {
+        BatchLoader loader = BatchLoader.sequential(data, batchSize);
+        SoftmaxCrossEntropy ce = new SoftmaxCrossEntropy(0);
+        long n = 0;
+        long top1 = 0;
+        long top5 = 0;
+        double lossSum = 0;
+        try (BatchLoader.BatchIterator it = loader.iterator(0)) {
+            while (it.hasNext()) {
+                Batch b = it.next();
+                try (StepScope scope = StepScope.open("eval")) {
+                    INDArray logits = model.forward(b.images(), Mode.EVAL);
+                    lossSum += ce.compute(logits, b.targets()).loss() * b.size();
+                    float[][] rows = logits.toFloatMatrix();
+                    for (int i = 0; i < rows.length; i++) {
+                        int rank = rankOf(rows[i], b.labels()[i]);
+                        top1 += rank == 0 ? 1 : 0;
+                        top5 += rank < 5 ? 1 : 0;
+                    }
+                }
+                n += b.size();
+            }
+        }
+        return new Result(n, (double) top1 / n, (double) top5 / n, lossSum / n);
+    }
+
+    /** Number of classes scoring strictly higher than the true one. */
+    static int rankOf(float[] row, int label) {
+        int rank = 0;
+        for (float v : row) {
+            if (v > row[label]) {
+                rank++;
+            }
+        }
+        return rank;
+    }
+}

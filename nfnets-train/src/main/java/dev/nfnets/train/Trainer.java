@@ -1,0 +1,301 @@
+package dev.nfnets.train;
+
+import dev.nfnets.core.Agc;
+import dev.nfnets.core.NFNet;
+import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.Parameter;
+import dev.nfnets.layers.SoftmaxCrossEntropy;
+import dev.nfnets.layers.memory.StepScope;
+import dev.nfnets.layers.optim.LearningRateSchedule;
+import dev.nfnets.layers.optim.Optimizer;
+import dev.nfnets.layers.optim.Sgd;
+import dev.nfnets.train.data.Batch;
+import dev.nfnets.train.data.BatchLoader;
+import dev.nfnets.train.data.Dataset;
+import dev.nfnets.train.data.Seeds;
+import dev.nfnets.train.data.augment.Augmentation;
+import dev.nfnets.train.data.augment.HorizontalFlip;
+import dev.nfnets.train.data.augment.MixUpCutMix;
+import dev.nfnets.train.data.augment.RandAugment;
+import dev.nfnets.train.data.augment.RandomCropWithPadding;
+import dev.nfnets.train.listen.EpochMetrics;
+import dev.nfnets.train.listen.StepMetrics;
+import dev.nfnets.train.listen.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Trains an NFNet: seeded, augmented batches prepared on a background thread; forward and backward inside
+ * a step scope; AGC + SGD; EMA; evaluation; atomic checkpoints; listeners. A non-finite loss or parameter
+ * stops the run with a {@link DivergenceException} that names it, before anything is written, so the last
+ * good checkpoint stays intact.
+ *
+ * <pre>{@code
+ * Trainer trainer = new Trainer(TrainingConfig.builder(NFNetConfig.mnist()).epochs(5).build(), train, test, runDir);
+ * trainer.addListener(new LoggingListener(50));
+ * Trainer.Result r = trainer.fit();
+ * }</pre>
+ */
+public final class Trainer {
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+    public static final String CHECKPOINT_FILE = "checkpoint.safetensors";
+    public static final String WEIGHTS_FILE = "weights.safetensors";
+
+    private final TrainingConfig config;
+    private final NFNet model;
+    private final Dataset train;
+    private final Dataset test;
+    private final Path runDir;
+    private final BatchLoader loader;
+    private final Optimizer optimizer;
+    private final Agc agc;
+    private final Sgd sgd;
+    private final Ema ema;
+    private final SoftmaxCrossEntropy loss;
+    private final long totalSteps;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private long step;
+
+    /** Result of {@link #fit()}: the final evaluation (EMA weights when enabled) and where things were written. */
+    public record Result(long steps, Evaluator.Result test, Path runDir, Path weights, Path checkpoint, double seconds) {
+    }
+
+    public Trainer(TrainingConfig config, Dataset train, Dataset test, Path runDir) {
+        this(config, new NFNet(config.model()), train, test, runDir);
+    }
+
+    /** Trains the given model (e.g. initialised from pretrained weights for fine-tuning). */
+    public Trainer(TrainingConfig config, NFNet model, Dataset train, Dataset test, Path runDir) {
+        this.config = config;
+        this.model = model;
+        this.train = train;
+        this.test = test;
+        this.runDir = runDir;
+        checkCompatible(config, train);
+        if (test != null) {
+            checkCompatible(config, test);
+        }
+        this.loader = buildLoader(config, train);
+        long perEpoch = loader.batchesPerEpoch();
+        if (perEpoch == 0) {
+            throw new IllegalArgumentException("the training set (" + train.size() + " examples) is smaller than one batch of "
+                    + config.batchSize());
+        }
+        long planned = perEpoch * config.epochs();
+        this.totalSteps = config.maxSteps() > 0 ? Math.min(config.maxSteps(), planned) : planned;
+        LearningRateSchedule schedule = LearningRateSchedule.warmupCosine(config.peakLearningRate(),
+                Math.min(config.warmupEpochs() * perEpoch, totalSteps), totalSteps);
+        this.sgd = Sgd.builder().schedule(schedule).momentum(config.momentum()).nesterov(config.nesterov())
+                .weightDecay(config.weightDecay()).build();
+        this.agc = config.clipping() > 0 ? new Agc(sgd, config.clipping(), config.agcEps()) : null;
+        this.optimizer = agc != null ? agc : sgd;
+        this.ema = config.emaDecay() > 0 ? new Ema(model.namedParameters(), config.emaDecay()) : null;
+        this.loss = new SoftmaxCrossEntropy(config.labelSmoothing());
+    }
+
+    private static void checkCompatible(TrainingConfig c, Dataset d) {
+        if (d.channels() != c.model().inChannels()) {
+            throw new IllegalArgumentException("dataset " + d.description() + " has " + d.channels()
+                    + " channels but the model expects " + c.model().inChannels());
+        }
+        if (d.numClasses() != c.model().numClasses()) {
+            throw new IllegalArgumentException("dataset " + d.description() + " has " + d.numClasses()
+                    + " classes but the model has " + c.model().numClasses() + " outputs");
+        }
+    }
+
+    static BatchLoader buildLoader(TrainingConfig c, Dataset train) {
+        List<Augmentation> steps = new ArrayList<>();
+        float fill = train.normalization().normalize(0, 0f);
+        if (c.cropPadding() > 0) {
+            steps.add(new RandomCropWithPadding(c.cropPadding(), fill));
+        }
+        if (c.flip()) {
+            steps.add(new HorizontalFlip(0.5));
+        }
+        if (c.randAugmentLayers() > 0) {
+            steps.add(RandAugment.scaledTo(c.randAugmentLayers(), c.randAugmentMagnitude(), train.normalization(), train.width()));
+        }
+        BatchLoader.Builder b = BatchLoader.builder(train).batchSize(c.batchSize()).seed(c.seed()).shuffle(true).dropLast(true)
+                .augmentation(Augmentation.compose(steps.toArray(new Augmentation[0])));
+        if (c.mixupAlpha() > 0) {
+            b.mixer(new MixUpCutMix(c.mixupAlpha(), MixUpCutMix.Mode.PERMUTATION));
+        }
+        return b.build();
+    }
+
+    public Trainer addListener(TrainingListener l) {
+        listeners.add(l);
+        return this;
+    }
+
+    public NFNet model() {
+        return model;
+    }
+
+    public long totalSteps() {
+        return totalSteps;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public Path checkpointFile() {
+        return runDir.resolve(CHECKPOINT_FILE);
+    }
+
+    /** Continues from a checkpoint written by this trainer configuration. */
+    public void resume(Path checkpoint) throws IOException {
+        Checkpoint.State s = Checkpoint.read(checkpoint);
+        if (!s.config().model().equals(config.model())) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was written for a different model: "
+                    + s.config().model() + " vs " + config.model());
+        }
+        Checkpoint.restoreModel(model, s.model(), checkpoint);
+        optimizer.loadState(s.optimizer());
+        sgd.validateState(model.namedParameters());
+        optimizer.setStepCount(s.step());
+        if (ema != null && !s.ema().isEmpty()) {
+            ema.load(s.ema());
+        }
+        step = s.step();
+        log.info("resumed from {} at step {}", checkpoint, step);
+    }
+
+    public Result fit() throws IOException {
+        Files.createDirectories(runDir);
+        long perEpoch = loader.batchesPerEpoch();
+        long t0 = System.nanoTime();
+        Map<String, Parameter> params = model.namedParameters();
+        listeners.forEach(l -> l.onStart(step, totalSteps));
+        log.info("training {} ({} parameters) for {} steps, batch {}, peak lr {}, {}; data: {}", config.model().name(),
+                model.parameterCount(), totalSteps, config.batchSize(), config.peakLearningRate(),
+                agc != null ? "AGC clipping " + config.clipping() : "no AGC", train.description());
+        Throwable failure = null;
+        try {
+            while (step < totalSteps) {
+                int epoch = (int) (step / perEpoch);
+                int startBatch = (int) (step % perEpoch);
+                double lossSum = 0;
+                double accSum = 0;
+                int n = 0;
+                try (BatchLoader.BatchIterator it = loader.iterator(epoch, startBatch)) {
+                    while (it.hasNext() && step < totalSteps) {
+                        Batch batch = it.next();
+                        long ts = System.nanoTime();
+                        double[] la = trainStep(batch, params);
+                        step++;
+                        lossSum += la[0];
+                        accSum += la[1];
+                        n++;
+                        double secs = (System.nanoTime() - ts) / 1e9;
+                        StepMetrics m = new StepMetrics(step, totalSteps, epoch, la[0], la[1], optimizer.currentLearningRate(),
+                                batch.size() / secs, agc == null ? Double.NaN : agc.lastStats().clippedFraction(),
+                                agc == null ? Double.NaN : agc.lastStats().maxRatio(), (System.nanoTime() - t0) / 1e9);
+                        listeners.forEach(l -> l.onStep(m));
+                        if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && step < totalSteps) {
+                            saveCheckpoint();
+                        }
+                    }
+                }
+                boolean epochDone = step % perEpoch == 0 || step == totalSteps;
+                if (epochDone) {
+                    boolean evalNow = test != null && (step == totalSteps
+                            || (config.evalEveryEpochs() > 0 && (epoch + 1) % config.evalEveryEpochs() == 0));
+                    Evaluator.Result r = evalNow ? evaluate() : null;
+                    EpochMetrics em = new EpochMetrics(epoch, step, n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : accSum / n,
+                            r == null ? Double.NaN : r.top1(), r == null ? Double.NaN : r.top5(), r == null ? Double.NaN : r.loss(),
+                            ema != null, (System.nanoTime() - t0) / 1e9);
+                    listeners.forEach(l -> l.onEpoch(em));
+                }
+            }
+            saveCheckpoint();
+            Path weights = runDir.resolve(WEIGHTS_FILE);
+            Checkpoint.exportWeights(weights, model, ema);
+            Evaluator.Result finalEval = test == null ? null : evaluate();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            if (finalEval != null) {
+                log.info("final test evaluation{}: {}", ema != null ? " (EMA weights)" : "", finalEval);
+            }
+            return new Result(step, finalEval, runDir, weights, checkpointFile(), secs);
+        } catch (RuntimeException | IOException | Error e) {
+            failure = e;
+            throw e;
+        } finally {
+            Throwable f = failure;
+            listeners.forEach(l -> l.onEnd(step, f));
+        }
+    }
+
+    /** Evaluates on the test set with the EMA weights when EMA is on. */
+    public Evaluator.Result evaluate() {
+        Map<String, Parameter> params = model.namedParameters();
+        Map<String, INDArray> raw = ema == null ? null : ema.swapIn(params);
+        try {
+            return Evaluator.evaluate(model, test, Math.max(config.batchSize(), 100));
+        } finally {
+            if (raw != null) {
+                Ema.restore(params, raw);
+            }
+        }
+    }
+
+    private void saveCheckpoint() throws IOException {
+        Path file = checkpointFile();
+        Checkpoint.save(file, step, config, model, optimizer, ema);
+        listeners.forEach(l -> l.onCheckpoint(step, file));
+    }
+
+    /** One step; returns {loss, batch accuracy}. {@code step} is the 0-based index of this step. */
+    private double[] trainStep(Batch batch, Map<String, Parameter> params) {
+        try (StepScope scope = StepScope.open("train")) {
+            model.reseed(Seeds.derive(config.seed(), 0x5EED, step));
+            INDArray logits = model.forward(batch.images(), Mode.TRAIN);
+            SoftmaxCrossEntropy.Result r = loss.compute(logits, batch.targets());
+            if (!Double.isFinite(r.loss())) {
+                throw new DivergenceException(step, "loss", r.loss());
+            }
+            double acc = accuracy(logits, batch.labels());
+            model.backward(r.gradient());
+            model.clearCache();
+            for (TrainingListener l : listeners) {
+                l.afterGradients(step, params);
+            }
+            optimizer.step(params);
+            if (agc != null) {
+                listeners.forEach(l -> l.onAgc(agc.lastStats()));
+            }
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                double s = e.getValue().value().sumNumber().doubleValue();
+                if (!Double.isFinite(s)) {
+                    throw new DivergenceException(step, "parameter " + e.getKey(), s);
+                }
+            }
+            if (ema != null) {
+                ema.update(params, step);
+            }
+            model.zeroGrad();
+            return new double[] {r.loss(), acc};
+        }
+    }
+
+    private static double accuracy(INDArray logits, int[] labels) {
+        INDArray pred = logits.argMax(1);
+        int correct = 0;
+        for (int i = 0; i < labels.length; i++) {
+            if (pred.getInt(i) == labels[i]) {
+                correct++;
+            }
+        }
+        return (double) correct / labels.length;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.nfnets.train.cli;
+
+import dev.nfnets.core.reference.ReferenceCase;
+import dev.nfnets.core.reference.ReferenceCheck;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "check-reference", mixinStandardHelpOptions = true,
+        description = {"Check this implementation against a reference case folder (meta.json + weights, input, logits, loss,",
+                "optionally grads.npz and step1.npz). Exits 1 if any error exceeds its tolerance."})
+final class CheckReferenceCommand implements Callable<Integer> {
+    @Option(names = "--dir", required = true, description = "case folder, laid out like fixtures/nfnet-micro/s64")
+    Path dir;
+
+    @Option(names = "--tol-logits", defaultValue = "1e-5", description = "max abs logit error (default: ${DEFAULT-VALUE})")
+    double tolLogits;
+
+    @Option(names = "--tol-loss", defaultValue = "1e-5", description = "max abs loss error (default: ${DEFAULT-VALUE})")
+    double tolLoss;
+
+    @Option(names = "--tol-grads", defaultValue = "1e-4", description = "max per-tensor relative gradient error (default: ${DEFAULT-VALUE})")
+    double tolGrads;
+
+    @Option(names = "--tol-step", defaultValue = "1e-5", description = "max per-tensor relative error after one step (default: ${DEFAULT-VALUE})")
+    double tolStep;
+
+    @Option(names = "--kernels", defaultValue = "generic",
+            description = "generic (closest agreement), onednn (what training uses) or both (default: ${DEFAULT-VALUE})")
+    String kernels;
+
+    @Override
+    public Integer call() throws Exception {
+        ReferenceCase rc = ReferenceCase.open(dir);
+        ReferenceCheck check = new ReferenceCheck(new ReferenceCheck.Tolerances(tolLogits, tolLoss, tolGrads, tolStep));
+        boolean ok = true;
+        for (String k : kernels.equalsIgnoreCase("both") ? new String[] {"generic", "onednn"} : new String[] {kernels}) {
+            ReferenceCheck.Kernels kind = switch (k.toLowerCase(java.util.Locale.ROOT)) {
+                case "generic" -> ReferenceCheck.Kernels.GENERIC;
+                case "onednn" -> ReferenceCheck.Kernels.ONEDNN;
+                default -> throw new IllegalArgumentException("--kernels must be generic, onednn or both, got " + k);
+            };
+            ReferenceCheck.Report r = check.run(rc, kind);
+            System.out.print(r.render());
+            ok &= r.ok();
+        }
+        return ok ? 0 : 1;
+    }
+}

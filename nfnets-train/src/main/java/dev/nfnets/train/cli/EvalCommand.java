@@ -1,0 +1,46 @@
+package dev.nfnets.train.cli;
+
+import dev.nfnets.core.NFNet;
+import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.weights.Weights;
+import dev.nfnets.train.Evaluator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate weights (a run folder, a native weights file, or --model with .npz/.safetensors weights) on a test set.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--weights", required = true, description = "weights file or run folder (uses its weights.safetensors)")
+    Path weights;
+    @Option(names = "--model", description = "model name or config JSON (needed unless the weights carry their config)")
+    String model;
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or an image folder (default: ${DEFAULT-VALUE})")
+    String data;
+    @Option(names = "--fashion-mnist-dir", description = "folder with the Fashion-MNIST IDX files")
+    Path fashionDir;
+    @Option(names = "--image-size", description = "crop size for image folders (default: the model's test size)")
+    Integer imageSize;
+    @Option(names = "--batch-size", defaultValue = "100", description = "default: ${DEFAULT-VALUE}")
+    int batchSize;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        Weights.WeightFile wf = Weights.read(file);
+        NFNetConfig mc = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
+                file + " carries no model config; pass --model"));
+        NFNet net = new NFNet(mc);
+        Weights.load(net, wf, name -> false);
+        DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);
+        var test = ds.test() != null ? ds.test() : ds.train();
+        Evaluator.Result r = Evaluator.evaluate(net, test, batchSize);
+        System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d images)%n", 100 * r.top1(), 100 * r.top5(),
+                r.loss(), r.examples());
+        return 0;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.nfnets.train.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code nfnets} command line: {@code train}, {@code eval}, {@code predict}, {@code summary},
+ * {@code check-reference}. Run {@code ./nfnets --help} or {@code ./nfnets <command> --help}.
+ */
+@Command(name = "nfnets", mixinStandardHelpOptions = true, version = "nfnets-java 0.1.0-SNAPSHOT",
+        description = "NFNets (normalizer-free networks with adaptive gradient clipping) on ND4J.",
+        subcommands = {TrainCommand.class, EvalCommand.class, SummaryCommand.class, CheckReferenceCommand.class,
+                CommandLine.HelpCommand.class})
+public final class NFNetsCli implements Runnable {
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.exit(execute(args));
+    }
+
+    /** Runs a command and returns its exit code (for tests and embedding). */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new NFNetsCli());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + ex.getMessage());
+            org.slf4j.LoggerFactory.getLogger(NFNetsCli.class).debug("stack trace", ex);
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}
