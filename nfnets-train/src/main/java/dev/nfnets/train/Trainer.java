@@ -171,8 +171,25 @@ public final class Trainer {
         log.info("resumed from {} at step {}", checkpoint, step);
     }
 
+    /** Deletes temp files left by saves that were killed midway ({@code .<name>.<random>.tmp}). */
+    static void removeStaleTempFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(".") && n.endsWith(".tmp") && (n.startsWith("." + CHECKPOINT_FILE) || n.startsWith("." + WEIGHTS_FILE))) {
+                    Files.deleteIfExists(p);
+                    log.info("removed {} left by an interrupted save", p);
+                }
+            }
+        }
+    }
+
     public Result fit() throws IOException {
         Files.createDirectories(runDir);
+        removeStaleTempFiles(runDir);
         long perEpoch = loader.batchesPerEpoch();
         long t0 = System.nanoTime();
         Map<String, Parameter> params = model.namedParameters();
