@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "nfnets", mixinStandardHelpOptions = true, version = "nfnets-java 0.1.0-SNAPSHOT",
         description = "NFNets (normalizer-free networks with adaptive gradient clipping) on ND4J.",
-        subcommands = {TrainCommand.class, EvalCommand.class, SummaryCommand.class, CheckReferenceCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, SummaryCommand.class, CheckReferenceCommand.class,
                 CommandLine.HelpCommand.class})
 public final class NFNetsCli implements Runnable {
 

@@ -27,6 +27,9 @@ import java.util.concurrent.Callable;
                 "Fashion-MNIST (the full set if /usr/share/datasets/fashion-mnist exists, else the embedded subset).",
                 "Writes checkpoint.safetensors, weights.safetensors, metrics.csv, eval.csv and curves.png into the run folder."})
 final class TrainCommand implements Callable<Integer> {
+    /** Class names of the training data, one per line, written into the run folder for {@code predict}. */
+    static final String CLASSES_FILE = "classes.txt";
+
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or an image folder (default: ${DEFAULT-VALUE})")
     String data;
     @Option(names = "--fashion-mnist-dir", description = "folder with the four Fashion-MNIST IDX files (default: system copy, else embedded subset)")
@@ -152,6 +155,9 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println("frozen: " + n + " parameter tensors under " + freeze);
         }
         Trainer trainer = new Trainer(tc, net, ds.train(), ds.test(), runDir);
+        Files.createDirectories(runDir);
+        dev.nfnets.core.io.AtomicFiles.write(runDir.resolve(CLASSES_FILE),
+                (String.join("\n", ds.train().classNames()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         if (checkpoint != null) {
             trainer.resume(checkpoint);
         }

@@ -1,0 +1,65 @@
+package dev.nfnets.train.cli;
+
+import dev.nfnets.core.NFNet;
+import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.NFNets;
+import dev.nfnets.core.inference.ImageClassifier;
+import dev.nfnets.core.inference.Prediction;
+import dev.nfnets.core.weights.Weights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Classify images and print the top-k classes per image.",
+                "Preprocessing is the reference evaluation pipeline for 3-channel models (bicubic resize to S+32,",
+                "centre crop S, ImageNet mean/std) and resize + Fashion-MNIST normalisation for 1-channel models."})
+final class PredictCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "f0..f7, mnist or a config JSON (not needed for native weight files and run folders)")
+    String model;
+    @Option(names = "--weights", required = true, description = ".npz (DeepMind), .safetensors (timm or native) or a run folder")
+    Path weights;
+    @Option(names = "--top", defaultValue = "5", description = "how many classes per image (default: ${DEFAULT-VALUE})")
+    int top;
+    @Option(names = "--size", description = "input size (default: the model's test size)")
+    Integer size;
+    @Option(names = "--classes-file", description = "class names, one per line (default: classes.txt beside the weights, else ImageNet names for 1000 classes)")
+    Path classesFile;
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files")
+    List<Path> images;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        Weights.WeightFile wf = Weights.read(file);
+        NFNetConfig c = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
+                file + " carries no model config; pass --model (e.g. --model f0)"));
+        if (size != null) {
+            c = NFNetConfig.builder(c).testSize(size).build();
+        }
+        NFNet net = new NFNet(c);
+        Weights.load(net, wf, name -> false);
+        Path names = classesFile;
+        if (names == null && file.toAbsolutePath().getParent() != null
+                && Files.isRegularFile(file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE))) {
+            names = file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);   // written by `nfnets train`
+        }
+        ImageClassifier classifier = names != null
+                ? NFNets.classifier(net, Files.readAllLines(names).stream().filter(l -> !l.isBlank()).toList())
+                : NFNets.classifier(net);
+        List<List<Prediction>> all = classifier.classifyAll(images, top);
+        for (int i = 0; i < images.size(); i++) {
+            System.out.println(images.get(i) + ":");
+            for (Prediction p : all.get(i)) {
+                System.out.printf(Locale.ROOT, "  %6.2f%%  %4d  %s%n", 100 * p.probability(), p.classIndex(), p.label());
+            }
+        }
+        return 0;
+    }
+}
