@@ -43,6 +43,7 @@ public final class Evaluator {
                     }
                 }
                 n += b.size();
+                Trainer.release(b);
             }
         }
         return new Result(n, (double) top1 / n, (double) top5 / n, lossSum / n);

@@ -79,6 +79,19 @@ public record TrainingConfig(
         return Double.isNaN(learningRate) ? baseLearningRate * batchSize / 256.0 : learningRate;
     }
 
+    /**
+     * The NFNet paper's ImageNet recipe for {@code model} at another batch size and length: SGD Nesterov 0.9,
+     * weight decay 2e-5, peak learning rate {@code 0.1 * batch / 256} after a 5-epoch linear warm-up then cosine
+     * to 0, AGC clipping 0.01 (eps 1e-3), label smoothing 0.1, EMA 0.99999 with the TF1 warm-up, MixUp/CutMix
+     * with alpha 0.2, RandAugment with the variant's layers and magnitude; dropout and stochastic depth come
+     * from the model config (F0: 0.2 and 0.25).
+     */
+    public static TrainingConfig reference(NFNetConfig model, int batchSize, int epochs) {
+        return builder(model).batchSize(batchSize).epochs(epochs).baseLearningRate(0.1).warmupEpochs(5).momentum(0.9)
+                .nesterov(true).weightDecay(2e-5).clipping(0.01).agcEps(1e-3).labelSmoothing(0.1).emaDecay(0.99999)
+                .mixupAlpha(0.2).randAugment(model.randAugment()[0], model.randAugment()[1]).cropPadding(0).flip(true).build();
+    }
+
     public static Builder builder(NFNetConfig model) {
         return new Builder(model);
     }

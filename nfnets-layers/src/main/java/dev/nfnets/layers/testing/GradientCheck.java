@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
  * }</pre>
  */
 public final class GradientCheck {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GradientCheck.class);
     private final Layer layer;
     private double step = 1e-5;
     private double floor = 1e-7;
@@ -113,7 +114,10 @@ public final class GradientCheck {
         }
         layer.zeroGrad();
         layer.clearCache();
-        return new Result(worst.err, worst.tensor, worst.index, worst.analytic, worst.numeric, worst.count);
+        Result result = new Result(worst.err, worst.tensor, worst.index, worst.analytic, worst.numeric, worst.count);
+        LOG.info("gradient check {} {} on input {}: {}", layer.getClass().getSimpleName(), layer.name(),
+                java.util.Arrays.toString(in.shape()), result);
+        return result;
     }
 
     private void compare(String name, INDArray target, INDArray analytic, INDArray r, Worst worst) {

@@ -279,51 +279,9 @@ public final class ImageFolderDataset implements Dataset {
      * @throws IOException when no decoder accepts the file or decoding fails
      */
     public static FloatImage decodeRgb(Path file) throws IOException {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(file + ": cannot decode image: " + e.getMessage(), e);
-        }
-        if (img == null) {
-            throw new IOException(file + ": not a readable JPEG/PNG image (no decoder)");
-        }
-        int w = img.getWidth();
-        int h = img.getHeight();
-        int plane = w * h;
-        float[] out = new float[3 * plane];
-        Raster raster = img.getRaster();
-        int bands = raster.getNumBands();
-        boolean gray = img.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY;
-        if (gray && (bands == 1 || bands == 2)) {
-            // read grey samples directly: getRGB would apply a linear-to-sRGB gamma curve
-            int bits = img.getColorModel().getComponentSize(0);
-            float scale = 255f / ((1 << bits) - 1);
-            int[] row = new int[w];
-            for (int y = 0; y < h; y++) {
-                raster.getSamples(0, y, w, 1, 0, row);
-                for (int x = 0; x < w; x++) {
-                    float v = bits == 8 ? row[x] : Math.round(row[x] * scale);
-                    int o = y * w + x;
-                    out[o] = v;
-                    out[plane + o] = v;
-                    out[2 * plane + o] = v;
-                }
-            }
-        } else {
-            int[] row = new int[w];
-            for (int y = 0; y < h; y++) {
-                img.getRGB(0, y, w, 1, row, 0, w);
-                for (int x = 0; x < w; x++) {
-                    int p = row[x];
-                    int o = y * w + x;
-                    out[o] = (p >> 16) & 0xff;
-                    out[plane + o] = (p >> 8) & 0xff;
-                    out[2 * plane + o] = p & 0xff;
-                }
-            }
-        }
-        return new FloatImage(out, 3, h, w);
+        // one decoder for training and inference: the same pixels either way
+        BufferedImage img = dev.nfnets.core.inference.Images.read(file);
+        return new FloatImage(dev.nfnets.core.inference.Images.rgb(img), 3, img.getHeight(), img.getWidth());
     }
 
     /**

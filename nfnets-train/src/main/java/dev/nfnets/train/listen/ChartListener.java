@@ -19,13 +19,21 @@ import java.util.List;
 
 /**
  * Draws the training curves into one PNG ({@code curves.png}): loss, accuracy (train, and test per epoch),
- * learning rate, and the fraction of units AGC clipped. Redrawn after each epoch and at the end; written
+ * learning rate, and the fraction of units AGC clipped; and the AGC telemetry per parameter group into
+ * {@code agc.png}. Redrawn after each epoch and at the end; written
  * atomically. Uses XChart.
  */
 public final class ChartListener implements TrainingListener {
     private static final Logger log = LoggerFactory.getLogger(ChartListener.class);
     public static final String FILE = "curves.png";
+    public static final String AGC_FILE = "agc.png";
     private final Path file;
+    private final Path agcFile;
+    private final java.util.Map<String, List<Double>> groupClipped = new java.util.TreeMap<>();
+    private final java.util.Map<String, Double> groupSmooth = new java.util.HashMap<>();
+    private final List<Double> agcSteps = new ArrayList<>();
+    private final List<Double> maxRatio = new ArrayList<>();
+    private double sRatio = Double.NaN;
     private final int every;
     private final List<Double> steps = new ArrayList<>();
     private final List<Double> loss = new ArrayList<>();
@@ -41,6 +49,7 @@ public final class ChartListener implements TrainingListener {
     /** @param every record one point per {@code every} steps (values smoothed in between) */
     public ChartListener(Path runDir, int every) {
         this.file = runDir.resolve(FILE);
+        this.agcFile = runDir.resolve(AGC_FILE);
         this.every = Math.max(1, every);
     }
 
@@ -57,6 +66,24 @@ public final class ChartListener implements TrainingListener {
             acc.add(sAcc);
             lr.add(m.learningRate());
             clipped.add(Double.isNaN(sClip) ? 0.0 : sClip);
+        }
+    }
+
+    @Override
+    public void onAgc(dev.nfnets.core.AgcStats s) {
+        long step = s.step() + 1;
+        sRatio = ema(sRatio, s.maxRatio());
+        s.groups().forEach((g, v) -> groupSmooth.merge(g, v.clippedFraction(), (old, x) -> 0.9 * old + 0.1 * x));
+        if (step % every == 0) {
+            agcSteps.add((double) step);
+            maxRatio.add(sRatio);
+            for (String g : groupSmooth.keySet()) {
+                List<Double> l = groupClipped.computeIfAbsent(g, k -> new ArrayList<>());
+                while (l.size() < agcSteps.size() - 1) {
+                    l.add(0.0);
+                }
+                l.add(groupSmooth.get(g));
+            }
         }
     }
 
@@ -112,6 +139,33 @@ public final class ChartListener implements TrainingListener {
             AtomicFiles.write(file, os -> ImageIO.write(out, "png", os));
         } catch (IOException e) {
             log.warn("could not write {}: {}", file, e.getMessage());
+        }
+        drawAgc();
+    }
+
+    /** Per parameter group: fraction of units AGC clipped (smoothed), and the largest ||g||/||w||. */
+    private void drawAgc() {
+        if (agcSteps.size() < 2) {
+            return;
+        }
+        XYChart c = chart("AGC: fraction of units clipped, per parameter group (smoothed)", "fraction clipped");
+        groupClipped.forEach((g, l) -> {
+            if (l.size() == agcSteps.size()) {
+                c.addSeries(g, agcSteps, l).setMarker(SeriesMarkers.NONE);
+            }
+        });
+        XYChart r = chart("AGC: largest ||g|| / max(||w||, eps) over all units (smoothed)", "ratio");
+        r.getStyler().setYAxisLogarithmic(true);
+        r.addSeries("max ratio", agcSteps, maxRatio).setMarker(SeriesMarkers.NONE);
+        BufferedImage out = new BufferedImage(1280, 400, BufferedImage.TYPE_INT_RGB);
+        Graphics2D gr = out.createGraphics();
+        gr.drawImage(BitmapEncoder.getBufferedImage(c), 0, 0, null);
+        gr.drawImage(BitmapEncoder.getBufferedImage(r), 640, 0, null);
+        gr.dispose();
+        try {
+            AtomicFiles.write(agcFile, os -> ImageIO.write(out, "png", os));
+        } catch (IOException e) {
+            log.warn("could not write {}: {}", agcFile, e.getMessage());
         }
     }
 }

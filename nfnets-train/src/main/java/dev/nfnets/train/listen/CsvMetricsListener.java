@@ -10,15 +10,18 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
- * Appends one row per step to {@code metrics.csv} and one per epoch to {@code eval.csv} in a run folder,
+ * Appends one row per step to {@code metrics.csv}, one per epoch to {@code eval.csv} and one per AGC
+ * parameter group and step to {@code agc.csv} in a run folder,
  * flushed as it goes so a crashed run keeps its history. A resumed run appends to the same files.
  */
 public final class CsvMetricsListener implements TrainingListener {
     public static final String STEPS_FILE = "metrics.csv";
     public static final String EPOCHS_FILE = "eval.csv";
+    public static final String AGC_FILE = "agc.csv";
     private final Path dir;
     private BufferedWriter steps;
     private BufferedWriter epochs;
+    private BufferedWriter agc;
 
     public CsvMetricsListener(Path runDir) {
         this.dir = runDir;
@@ -40,6 +43,7 @@ public final class CsvMetricsListener implements TrainingListener {
             Files.createDirectories(dir);
             steps = open(dir.resolve(STEPS_FILE), "step,epoch,loss,accuracy,lr,images_per_s,agc_clipped_fraction,agc_max_ratio,elapsed_s");
             epochs = open(dir.resolve(EPOCHS_FILE), "epoch,step,train_loss,train_accuracy,test_top1,test_top5,test_loss,ema,elapsed_s");
+            agc = open(dir.resolve(AGC_FILE), "step,group,units,clipped,clipped_fraction,max_ratio");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write metrics into " + dir, e);
         }
@@ -49,6 +53,13 @@ public final class CsvMetricsListener implements TrainingListener {
     public void onStep(StepMetrics m) {
         write(steps, String.format(Locale.ROOT, "%d,%d,%.6f,%.5f,%.6g,%.1f,%.6f,%.6g,%.2f", m.step(), m.epoch() + 1, m.loss(),
                 m.accuracy(), m.learningRate(), m.imagesPerSecond(), m.agcClippedFraction(), m.agcMaxRatio(), m.elapsedSeconds()));
+    }
+
+    /** One row per parameter group per step: what AGC clipped. */
+    @Override
+    public void onAgc(dev.nfnets.core.AgcStats s) {
+        s.groups().forEach((g, v) -> write(agc, String.format(Locale.ROOT, "%d,%s,%d,%d,%.6f,%.6g", s.step() + 1, g, v.units(),
+                v.clipped(), v.clippedFraction(), v.maxRatio())));
     }
 
     @Override
@@ -78,6 +89,9 @@ public final class CsvMetricsListener implements TrainingListener {
             }
             if (epochs != null) {
                 epochs.close();
+            }
+            if (agc != null) {
+                agc.close();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
