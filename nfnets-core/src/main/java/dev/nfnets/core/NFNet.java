@@ -41,6 +41,10 @@ public class NFNet extends AbstractLayer {
     private final Dropout dropout;
     private final Linear classifier;
 
+    /**
+     * Builds the network with weights drawn from ND4J's global random generator as it stands; use
+     * {@link #NFNet(NFNetConfig, long)} for a reproducible initialisation.
+     */
     public NFNet(NFNetConfig config) {
         super("nfnet");
         this.config = config;
@@ -78,6 +82,16 @@ public class NFNet extends AbstractLayer {
         finalAct = new ActivationLayer("final_act", act, gamma);
         dropout = new Dropout("dropout", config.dropRate());
         classifier = addChild(new Linear("classifier", in, config.numClasses(), 0.01, true, Tag.CLASSIFIER));
+    }
+
+    /** Builds the network with a reproducible initialisation: ND4J's global generator is seeded first. */
+    public NFNet(NFNetConfig config, long seed) {
+        this(seeded(config, seed));
+    }
+
+    private static NFNetConfig seeded(NFNetConfig config, long seed) {
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seed);
+        return config;
     }
 
     public NFNetConfig config() {

@@ -13,6 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WSConv2dTest {
+    @org.junit.jupiter.api.BeforeEach
+    void seed() {
+        Nd4j.getRandom().setSeed(4321);
+    }
 
     private static WSConv2d randomLayer(int in, int out, int k, int s, int groups) {
         WSConv2d c = new WSConv2d("ws", in, out, k, s, groups);

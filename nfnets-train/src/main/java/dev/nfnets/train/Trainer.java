@@ -69,7 +69,7 @@ public final class Trainer {
     }
 
     public Trainer(TrainingConfig config, Dataset train, Dataset test, Path runDir) {
-        this(config, new NFNet(config.model()), train, test, runDir);
+        this(config, new NFNet(config.model(), config.seed()), train, test, runDir);
     }
 
     /** Trains the given model (e.g. initialised from pretrained weights for fine-tuning). */

@@ -132,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
         if (runDir == null) {
             runDir = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
-        NFNet net = new NFNet(mc);
+        NFNet net = new NFNet(mc, seed);
         if (initFrom != null) {
             NFNetConfig target = mc;
             Weights.WeightFile wf = Weights.read(initFrom);
