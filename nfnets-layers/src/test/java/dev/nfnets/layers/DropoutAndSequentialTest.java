@@ -13,6 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DropoutAndSequentialTest {
+    @org.junit.jupiter.api.BeforeEach
+    void seed() {
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(5331);
+    }
+
     @Test
     void dropoutKeepsExpectationAndIsIdentityInEval() {
         Dropout d = new Dropout("drop", 0.3);

@@ -40,19 +40,23 @@ final class TrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--model", defaultValue = "mnist", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;
-    @Option(names = "--epochs", defaultValue = "3", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", defaultValue = "6", description = "default: ${DEFAULT-VALUE}")
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "stop after this many steps (0: all epochs)")
     long steps;
     @Option(names = "--batch-size", defaultValue = "128", description = "default: ${DEFAULT-VALUE}")
     int batchSize;
-    @Option(names = "--lr", description = "peak learning rate (default: 0.1 x batch / 256, the reference scaling)")
+    @Option(names = "--lr", description = "peak learning rate (default: --base-lr x batch / 256, the reference scaling)")
     Double lr;
-    @Option(names = "--warmup-epochs", defaultValue = "1", description = "linear warm-up before the cosine decay (default: ${DEFAULT-VALUE})")
+    @Option(names = "--base-lr", defaultValue = "0.2",
+            description = "learning rate per 256 examples (default: ${DEFAULT-VALUE}; the ImageNet recipe uses 0.1 at batch 4096)")
+    double baseLr;
+    @Option(names = "--warmup-epochs", defaultValue = "0.5", description = "linear warm-up before the cosine decay (default: ${DEFAULT-VALUE})")
     double warmupEpochs;
     @Option(names = "--weight-decay", defaultValue = "2e-5", description = "default: ${DEFAULT-VALUE}")
     double weightDecay;
-    @Option(names = "--clipping", defaultValue = "0.01", description = "AGC clipping threshold, 0 disables AGC (default: ${DEFAULT-VALUE})")
+    @Option(names = "--clipping", defaultValue = "0.02",
+            description = "AGC clipping threshold, 0 disables AGC (default: ${DEFAULT-VALUE}; the paper uses 0.01 for batches of 1024-4096 and finds larger thresholds stable at small batches)")
     double clipping;
     @Option(names = "--label-smoothing", defaultValue = "0.1", description = "default: ${DEFAULT-VALUE}")
     double labelSmoothing;
@@ -108,7 +112,7 @@ final class TrainCommand implements Callable<Integer> {
             mc = b.build();
         }
         TrainingConfig.Builder tb = TrainingConfig.builder(mc).epochs(epochs).maxSteps(steps).batchSize(batchSize)
-                .warmupEpochs(warmupEpochs).weightDecay(weightDecay).clipping(clipping).labelSmoothing(labelSmoothing)
+                .warmupEpochs(warmupEpochs).baseLearningRate(baseLr).weightDecay(weightDecay).clipping(clipping).labelSmoothing(labelSmoothing)
                 .emaDecay(emaDecay).cropPadding(cropPadding).flip(!noFlip).mixupAlpha(mixup).seed(seed)
                 .checkpointEvery(checkpointEvery);
         if (lr != null) {
