@@ -90,7 +90,9 @@ public class NFNet extends AbstractLayer {
     }
 
     private static NFNetConfig seeded(NFNetConfig config, long seed) {
-        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seed);
+        // ND4J M2.1 does not reproduce its sequence after setSeed(0): map every seed to a non-zero one
+        long s = seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(s == 0 ? 1 : s);
         return config;
     }
 

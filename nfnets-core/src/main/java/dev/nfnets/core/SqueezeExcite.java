@@ -51,10 +51,8 @@ public class SqueezeExcite extends AbstractLayer {
         checkInput(x, new long[] {-1, channels, -1, -1});
         INDArray gate = sigmoid.forward(fc1.forward(relu.forward(fc0.forward(pool.forward(x, mode), mode), mode), mode), mode);
         INDArray g4 = gate.reshape(gate.size(0), channels, 1, 1).mul(gateGain);
-        if (mode.isTraining()) {
-            cachedInput = x;
-            cachedGate = g4;
-        }
+        cachedInput = mode.isTraining() ? x : null;
+        cachedGate = mode.isTraining() ? g4 : null;
         return x.mul(g4);
     }
 

@@ -121,13 +121,18 @@ public final class Trainer {
         if (c.flip()) {
             steps.add(new HorizontalFlip(0.5));
         }
-        if (c.randAugmentLayers() > 0) {
-            steps.add(RandAugment.scaledTo(c.randAugmentLayers(), c.randAugmentMagnitude(), train.normalization(), train.width()));
+        RandAugment ra = c.randAugmentLayers() > 0
+                ? RandAugment.scaledTo(c.randAugmentLayers(), c.randAugmentMagnitude(), train.normalization(), train.width()) : null;
+        if (ra != null && c.mixupAlpha() == 0) {
+            steps.add(ra);
         }
         BatchLoader.Builder b = BatchLoader.builder(train).batchSize(c.batchSize()).seed(c.seed()).shuffle(true).dropLast(true)
                 .augmentation(Augmentation.compose(steps.toArray(new Augmentation[0])));
         if (c.mixupAlpha() > 0) {
             b.mixer(new MixUpCutMix(c.mixupAlpha(), MixUpCutMix.Mode.PERMUTATION));
+            if (ra != null) {
+                b.postMixAugmentation(ra);   // the reference applies RandAugment after MixUp/CutMix
+            }
         }
         return b.build();
     }
@@ -160,6 +165,7 @@ public final class Trainer {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was written for a different model: "
                     + s.config().model() + " vs " + config.model());
         }
+        checkResumable(s.config(), config, checkpoint);
         Checkpoint.restoreModel(model, s.model(), checkpoint);
         optimizer.loadState(s.optimizer());
         sgd.validateState(model.namedParameters());
@@ -187,6 +193,32 @@ public final class Trainer {
         }
     }
 
+    /**
+     * A resumed run continues exactly only with the same settings. The length of the run (epochs, max steps)
+     * and the checkpoint/evaluation intervals may change, with a warning, since the schedule then differs;
+     * any other difference is an error.
+     */
+    static void checkResumable(TrainingConfig saved, TrainingConfig now, Path checkpoint) {
+        TrainingConfig a = saved.toBuilder().epochs(1).maxSteps(0).checkpointEvery(0).evalEveryEpochs(0).build();
+        TrainingConfig b = now.toBuilder().epochs(1).maxSteps(0).checkpointEvery(0).evalEveryEpochs(0).build();
+        if (!a.equals(b)) {
+            List<String> diff = new ArrayList<>();
+            String[] x = a.toJson().split("\n");
+            String[] y = b.toJson().split("\n");
+            for (int i = 0; i < Math.min(x.length, y.length); i++) {
+                if (!x[i].equals(y[i])) {
+                    diff.add(x[i].trim() + " -> " + y[i].trim());
+                }
+            }
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was written with other training settings; "
+                    + "resume with the same ones: " + String.join("; ", diff));
+        }
+        if (saved.epochs() != now.epochs() || saved.maxSteps() != now.maxSteps()) {
+            log.warn("resuming with a different run length (epochs {} -> {}, max steps {} -> {}): the learning-rate schedule"
+                    + " changes, so this is not an exact continuation", saved.epochs(), now.epochs(), saved.maxSteps(), now.maxSteps());
+        }
+    }
+
     public Result fit() throws IOException {
         Files.createDirectories(runDir);
         removeStaleTempFiles(runDir);
@@ -209,6 +241,7 @@ public final class Trainer {
                     while (it.hasNext() && step < totalSteps) {
                         Batch batch = it.next();
                         long ts = System.nanoTime();
+                        double lr = optimizer.currentLearningRate();   // the rate this step uses
                         double[] la;
                         try {
                             la = trainStep(batch, params);
@@ -220,7 +253,7 @@ public final class Trainer {
                         accSum += la[1];
                         n++;
                         double secs = (System.nanoTime() - ts) / 1e9;
-                        StepMetrics m = new StepMetrics(step, totalSteps, epoch, la[0], la[1], optimizer.currentLearningRate(),
+                        StepMetrics m = new StepMetrics(step, totalSteps, epoch, la[0], la[1], lr,
                                 batch.size() / secs, agc == null ? Double.NaN : agc.lastStats().clippedFraction(),
                                 agc == null ? Double.NaN : agc.lastStats().maxRatio(), (System.nanoTime() - t0) / 1e9);
                         listeners.forEach(l -> l.onStep(m));

@@ -38,6 +38,11 @@ final class EvalCommand implements Callable<Integer> {
         Weights.load(net, wf, name -> false);
         DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);
         var test = ds.test() != null ? ds.test() : ds.train();
+        if (test.numClasses() != mc.numClasses() || test.channels() != mc.inChannels()) {
+            throw new IllegalArgumentException("the data (" + test.description() + ": " + test.numClasses() + " classes, "
+                    + test.channels() + " channels) does not fit the model (" + mc.numClasses() + " classes, "
+                    + mc.inChannels() + " channels)");
+        }
         Evaluator.Result r = Evaluator.evaluate(net, test, batchSize);
         System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d images)%n", 100 * r.top1(), 100 * r.top5(),
                 r.loss(), r.examples());

@@ -140,7 +140,7 @@ final class TrainCommand implements Callable<Integer> {
         if (initFrom != null) {
             NFNetConfig target = mc;
             Weights.WeightFile wf = Weights.read(initFrom);
-            long fileClasses = wf.tensors().values().stream().count() > 0 ? classifierOutputs(wf, net) : -1;
+            long fileClasses = classifierOutputs(wf, net);
             boolean newHead = fileClasses != target.numClasses();
             Weights.load(net, wf, name -> newHead && name.startsWith("classifier."));
             System.out.println("initialised from " + initFrom + (newHead ? " (new classifier for " + target.numClasses() + " classes)" : ""));
