@@ -29,6 +29,7 @@ public final class Evaluator {
         long top1 = 0;
         long top5 = 0;
         double lossSum = 0;
+        long batches = 0;
         try (BatchLoader.BatchIterator it = loader.iterator(0)) {
             while (it.hasNext()) {
                 Batch b = it.next();
@@ -44,6 +45,7 @@ public final class Evaluator {
                 }
                 n += b.size();
                 Trainer.release(b);
+                dev.nfnets.layers.memory.NativeMemory.collectEvery(++batches, 50);
             }
         }
         return new Result(n, (double) top1 / n, (double) top5 / n, lossSum / n);

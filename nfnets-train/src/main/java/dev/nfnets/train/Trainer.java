@@ -5,6 +5,7 @@ import dev.nfnets.core.NFNet;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
+import dev.nfnets.layers.memory.NativeMemory;
 import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.optim.LearningRateSchedule;
 import dev.nfnets.layers.optim.Optimizer;
@@ -249,6 +250,7 @@ public final class Trainer {
                             release(batch);
                         }
                         step++;
+                        NativeMemory.collectEvery(step, NativeMemory.DEFAULT_EVERY);
                         lossSum += la[0];
                         accSum += la[1];
                         n++;
@@ -304,7 +306,23 @@ public final class Trainer {
         }
     }
 
+    /** The first parameter (in model order) holding a NaN or infinity, as an exception to throw. */
+    private java.util.Optional<DivergenceException> firstNonFiniteParameter(Map<String, Parameter> params) {
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            double s = e.getValue().value().sumNumber().doubleValue();
+            if (!Double.isFinite(s)) {
+                return java.util.Optional.of(new DivergenceException(step, "parameter " + e.getKey(), s));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     private void saveCheckpoint() throws IOException {
+        // never replace the last good checkpoint with a diverged state
+        java.util.Optional<DivergenceException> bad = firstNonFiniteParameter(model.namedParameters());
+        if (bad.isPresent()) {
+            throw bad.get();
+        }
         Path file = checkpointFile();
         Checkpoint.save(file, step, config, model, optimizer, ema);
         listeners.forEach(l -> l.onCheckpoint(step, file));
@@ -317,7 +335,8 @@ public final class Trainer {
             INDArray logits = model.forward(batch.images(), Mode.TRAIN);
             SoftmaxCrossEntropy.Result r = loss.compute(logits, batch.targets());
             if (!Double.isFinite(r.loss())) {
-                throw new DivergenceException(step, "loss", r.loss());
+                // a parameter that went non-finite in the last update shows up here first: name it
+                throw firstNonFiniteParameter(params).orElse(new DivergenceException(step, "loss", r.loss()));
             }
             double acc = accuracy(logits, batch.labels());
             model.backward(r.gradient());
@@ -328,12 +347,6 @@ public final class Trainer {
             optimizer.step(params);
             if (agc != null) {
                 listeners.forEach(l -> l.onAgc(agc.lastStats()));
-            }
-            for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                double s = e.getValue().value().sumNumber().doubleValue();
-                if (!Double.isFinite(s)) {
-                    throw new DivergenceException(step, "parameter " + e.getKey(), s);
-                }
             }
             if (ema != null) {
                 ema.update(params, step);

@@ -77,12 +77,18 @@ public final class GradientCheck {
     }
 
     /** Worst error overall and where it occurred. */
+    /**
+     * @param maxRelError    the checked quantity (differences below the absolute floor count as 0)
+     * @param maxAbsError    largest |analytic - numeric| over all elements
+     * @param maxRelErrorLarge largest relative error, ungated, over elements whose |analytic| + |numeric| >= 1e-3
+     */
     public record Result(double maxRelError, String worstTensor, long worstIndex, double analytic, double numeric,
-                         int elementsChecked) {
+                         int elementsChecked, double maxAbsError, double maxRelErrorLarge) {
         @Override
         public String toString() {
-            return String.format("max rel error %.3e at %s[%d] (analytic %.8e, numeric %.8e), %d elements checked",
-                    maxRelError, worstTensor, worstIndex, analytic, numeric, elementsChecked);
+            return String.format("max rel error %.3e at %s[%d] (analytic %.8e, numeric %.8e); max abs diff %.2e; "
+                            + "max rel error on |g| >= 1e-3: %.2e; %d elements checked",
+                    maxRelError, worstTensor, worstIndex, analytic, numeric, maxAbsError, maxRelErrorLarge, elementsChecked);
         }
     }
 
@@ -114,7 +120,8 @@ public final class GradientCheck {
         }
         layer.zeroGrad();
         layer.clearCache();
-        Result result = new Result(worst.err, worst.tensor, worst.index, worst.analytic, worst.numeric, worst.count);
+        Result result = new Result(worst.err, worst.tensor, worst.index, worst.analytic, worst.numeric, worst.count,
+                worst.maxAbs, worst.maxRelLarge);
         LOG.info("gradient check {} {} on input {}: {}", layer.getClass().getSimpleName(), layer.name(),
                 java.util.Arrays.toString(in.shape()), result);
         return result;
@@ -140,6 +147,10 @@ public final class GradientCheck {
             double diff = Math.abs(a - num);
             double err = diff < minAbsError ? 0 : diff / Math.max(Math.abs(a) + Math.abs(num), floor);
             worst.count++;
+            worst.maxAbs = Math.max(worst.maxAbs, Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff);
+            if (Math.abs(a) + Math.abs(num) >= 1e-3) {
+                worst.maxRelLarge = Math.max(worst.maxRelLarge, diff / (Math.abs(a) + Math.abs(num)));
+            }
             if (err > worst.err || Double.isNaN(err)) {
                 worst.err = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
                 worst.tensor = name;
@@ -165,5 +176,7 @@ public final class GradientCheck {
         double analytic;
         double numeric;
         int count;
+        double maxAbs;
+        double maxRelLarge;
     }
 }

@@ -56,8 +56,8 @@ class SoakTest {
                     firstLoss = lastLoss;
                 }
             }
+            NativeMemory.collectEvery(step + 1, NativeMemory.DEFAULT_EVERY);   // what the Trainer does
             if (step % 10 == 0) {
-                System.gc(); // only so that the reading reflects live native memory, not pending Java garbage
                 long rss = rssMb();
                 if (step == 50) {
                     afterWarmup = rss;

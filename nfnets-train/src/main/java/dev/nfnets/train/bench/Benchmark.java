@@ -171,7 +171,7 @@ public final class Benchmark {
 
     /** The result of {@link #run}. Times are milliseconds; memory is bytes (-1 where unavailable). */
     public record Result(Options options, String model, long params, long macsPerImage, double setupMillis,
-                         double[] stepMillis, double lastLoss, long vmHwmBytes, long vmRssBytes, long vmRssAfterWarmupBytes,
+                         double[] stepMillis, Map<String, Double> phaseMillis, double lastLoss, long vmHwmBytes, long vmRssBytes, long vmRssAfterWarmupBytes,
                          long workspaceBytes, Environment environment) {
 
         public double medianMillis() {
@@ -229,7 +229,19 @@ public final class Benchmark {
             m.put("rss_after_warmup_bytes", vmRssAfterWarmupBytes);
             m.put("workspace_bytes", workspaceBytes);
             m.put("step_ms", Arrays.stream(stepMillis).map(Benchmark::round).toArray());
+            m.put("phases_ms", orderedPhases());
             m.put("env", environment.toMap());
+            return m;
+        }
+
+        /** Median milliseconds of each phase of a step (forward, loss_backward, agc_sgd_zero_grad, scope_close). */
+        public Map<String, Double> orderedPhases() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            for (String k : new String[] {"forward", "loss_backward", "agc_sgd_zero_grad", "scope_close"}) {
+                if (phaseMillis.containsKey(k)) {
+                    m.put(k, round(phaseMillis.get(k)));
+                }
+            }
             return m;
         }
 
@@ -244,6 +256,10 @@ public final class Benchmark {
                     medianMillis(), meanMillis(), minMillis(), maxMillis()));
             sb.append(String.format(Locale.ROOT, "throughput: %.2f images/s, %.1f GFLOP/s achieved%n",
                     imagesPerSecond(), gflopsPerSecond()));
+            StringBuilder ph = new StringBuilder();
+            orderedPhases().forEach((k, v) -> ph.append(ph.length() == 0 ? "" : ", ").append(k).append(' ')
+                    .append(String.format(Locale.ROOT, "%.1f", v)));
+            sb.append("phase medians ms: ").append(ph).append(System.lineSeparator());
             if (!Double.isNaN(lastLoss)) {
                 sb.append(String.format(Locale.ROOT, "last loss: %.4f%n", lastLoss));
             }
@@ -344,12 +360,18 @@ public final class Benchmark {
         }
         long rssAfterWarmup = readStatusBytes("VmRSS");
         double[] times = new double[o.steps()];
+        Map<String, double[]> phaseTimes = new LinkedHashMap<>();
         for (int i = 0; i < o.steps(); i++) {
             times[i] = h.step(o.warmup() + i);
-            LOG.debug("step {}/{}: {} ms", i + 1, o.steps(), times[i]);
+            for (Map.Entry<String, Double> e : h.phases.entrySet()) {
+                phaseTimes.computeIfAbsent(e.getKey(), k -> new double[o.steps()])[i] = e.getValue();
+            }
+            LOG.debug("step {}/{}: {} ms {}", i + 1, o.steps(), times[i], h.phases);
         }
+        Map<String, Double> phaseMedians = new LinkedHashMap<>();
+        phaseTimes.forEach((k, v) -> phaseMedians.put(k, median(v)));
         long[] mem = readMemory();
-        Result r = new Result(o, o.config().name(), h.params, h.macs, setupMillis, times, h.lastLoss,
+        Result r = new Result(o, o.config().name(), h.params, h.macs, setupMillis, times, Map.copyOf(phaseMedians), h.lastLoss,
                 mem[0], mem[1], rssAfterWarmup, h.workspaceBytes, env);
         LOG.info("benchmark {} {}: median {} ms/step, {} images/s", r.model(), o.kind().label(),
                 String.format(Locale.ROOT, "%.1f", r.medianMillis()), String.format(Locale.ROOT, "%.2f", r.imagesPerSecond()));
@@ -427,28 +449,49 @@ public final class Benchmark {
             scopeId = "bench-" + o.kind().label();
         }
 
-        /** Runs one step; returns its wall time in milliseconds. */
+        /** Runs one step; returns its wall time in milliseconds and records its phases in {@link #phases}. */
         double step(int index) {
             long t0 = System.nanoTime();
-            try (StepScope scope = StepScope.open(scopeId)) {
+            long t1;
+            long t2 = -1;
+            long t3 = -1;
+            StepScope scope = StepScope.open(scopeId);
+            try {
                 if (o.kind() == Kind.FORWARD) {
                     INDArray logits = model.forward(input, Mode.EVAL);
                     lastLoss = Double.NaN;
                     logits.getDouble(0); // results are computed synchronously on CPU; touch one value anyway
+                    t1 = System.nanoTime();
                 } else {
                     model.reseed(o.seed() * 31 + index);
                     INDArray logits = model.forward(input, Mode.TRAIN);
+                    t1 = System.nanoTime();
                     SoftmaxCrossEntropy.Result r = loss.compute(logits, targets);
                     model.backward(r.gradient());
                     model.clearCache();
+                    t2 = System.nanoTime();
                     optimizer.step(namedParams);
                     model.zeroGrad();
+                    t3 = System.nanoTime();
                     lastLoss = r.loss();
                 }
                 workspaceBytes = scope.reservedBytes();
+            } finally {
+                scope.close();
             }
-            return (System.nanoTime() - t0) / 1e6;
+            long t4 = System.nanoTime();
+            phases.clear();
+            phases.put("forward", (t1 - t0) / 1e6);
+            if (t2 >= 0) {
+                phases.put("loss_backward", (t2 - t1) / 1e6);
+                phases.put("agc_sgd_zero_grad", (t3 - t2) / 1e6);
+            }
+            phases.put("scope_close", (t4 - Math.max(t1, t3)) / 1e6);
+            return (t4 - t0) / 1e6;
         }
+
+        /** Phases of the last step in milliseconds, in order. */
+        final Map<String, Double> phases = new LinkedHashMap<>();
     }
 
     /** One line of JSON (Jackson). */

@@ -4,12 +4,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code nfnets} command line: {@code train}, {@code eval}, {@code predict}, {@code summary},
+ * The {@code nfnets} command line: {@code train}, {@code eval}, {@code predict}, {@code summary}, {@code bench},
  * {@code check-reference}. Run {@code ./nfnets --help} or {@code ./nfnets <command> --help}.
  */
 @Command(name = "nfnets", mixinStandardHelpOptions = true, version = "nfnets-java 0.1.0-SNAPSHOT",
         description = "NFNets (normalizer-free networks with adaptive gradient clipping) on ND4J.",
-        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, SummaryCommand.class, CheckReferenceCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, SummaryCommand.class, BenchCommand.class, CheckReferenceCommand.class,
                 CommandLine.HelpCommand.class})
 public final class NFNetsCli implements Runnable {
 

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Speed and memory of nfnets-java vs a minimal PyTorch NFNet (bench/torch_nfnet.py) on this machine.
+#
+#   ./nfnets --help          # builds the project once
+#   bench/compare.sh         # F0, batch 8, 128 and 192 px, forward and train, 10 timed steps each
+#
+# Every measurement is a separate process, run one after another, so the peak resident memory of one does not
+# leak into the next. Environment (defaults in brackets):
+#   STEPS [10]  WARMUP [3]  BATCH [8]  MODEL [f0]  SIZES ["128 192"]  MODES ["forward train"]
+#   TORCH_THREADS [2]   threads for PyTorch (torch.set_num_threads)
+#   PYTHON              interpreter with torch [/usr/bin/python3 if it imports torch, else python3]
+#   TORCH_LD_LIBRARY_PATH  LD_LIBRARY_PATH for the PyTorch runs only, e.g. a folder with OpenBLAS's libblas.so.3
+#                       (Debian's torch uses the system libblas.so.3, the slow reference BLAS unless an optimised
+#                       one is installed; convolutions go through oneDNN either way, dense layers through BLAS)
+#   NFNETS_JAVA_OPTS    JVM options, as for ./nfnets [-Xmx6g]
+#   BENCH_CLASSPATH     Java classpath to use instead of the examples module's (e.g. a frozen copy, so that a
+#                       concurrent `mvn install` cannot swap jars under a running benchmark)
+#   SKIP_TORCH=1        only run our side
+#   OUT                 folder for the JSON results and logs [bench/results/<UTC time>]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STEPS="${STEPS:-10}"
+WARMUP="${WARMUP:-3}"
+BATCH="${BATCH:-8}"
+MODEL="${MODEL:-f0}"
+SIZES="${SIZES:-128 192}"
+MODES="${MODES:-forward train}"
+TORCH_THREADS="${TORCH_THREADS:-2}"
+OUT="${OUT:-$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
+
+cpfile="$root/nfnets-examples/target/classpath.txt"
+if [ -n "${BENCH_CLASSPATH:-}" ]; then
+  cp="$BENCH_CLASSPATH"
+elif [ ! -f "$cpfile" ] || [ ! -d "$root/nfnets-examples/target/classes" ]; then
+  echo "compare.sh: the project is not built; run ./nfnets --help from the repo root first" >&2
+  exit 2
+else
+  cp="$root/nfnets-examples/target/classes:$(cat "$cpfile")"
+fi
+
+if [ -z "${PYTHON:-}" ]; then
+  if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+    PYTHON=/usr/bin/python3
+  else
+    PYTHON=python3
+  fi
+fi
+have_torch=1
+if [ "${SKIP_TORCH:-0}" = 1 ]; then
+  have_torch=0
+elif ! "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
+  echo "compare.sh: '$PYTHON' cannot import torch (Debian: apt-get install python3-torch); PyTorch columns will be n/a" >&2
+  have_torch=0
+fi
+
+mkdir -p "$OUT"
+echo "results and logs: $OUT" >&2
+# shellcheck disable=SC2206
+java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g})
+
+for size in $SIZES; do
+  for mode in $MODES; do
+    tag="${MODEL}-${mode}-${size}"
+    echo "== ours  $tag (batch $BATCH, $WARMUP warm-up + $STEPS steps)" >&2
+    if ! java "${java_opts[@]}" -Djava.awt.headless=true -cp "$cp" dev.nfnets.train.bench.BenchMain \
+        --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json \
+        > "$OUT/ours-$tag.json" 2> "$OUT/ours-$tag.log"; then
+      echo "compare.sh: our benchmark failed for $tag; see $OUT/ours-$tag.log" >&2
+      tail -5 "$OUT/ours-$tag.log" >&2 || true
+      rm -f "$OUT/ours-$tag.json"
+    fi
+    if [ "$have_torch" = 1 ]; then
+      echo "== torch $tag" >&2
+      if ! env ${TORCH_LD_LIBRARY_PATH:+LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH"} "$PYTHON" "$root/bench/torch_nfnet.py" --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" \
+          --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json \
+          > "$OUT/torch-$tag.json" 2> "$OUT/torch-$tag.log"; then
+        echo "compare.sh: the PyTorch benchmark failed for $tag; see $OUT/torch-$tag.log" >&2
+        tail -5 "$OUT/torch-$tag.log" >&2 || true
+        rm -f "$OUT/torch-$tag.json"
+      fi
+    fi
+  done
+done
+
+# The table (any python3 will do: json only).
+python3 - "$OUT" "$MODEL" "$BATCH" "$SIZES" "$MODES" <<'EOF' | tee "$OUT/table.txt"
+import json, os, sys
+out, model, batch, sizes, modes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5].split()
+
+def load(kind, tag):
+    p = os.path.join(out, "%s-%s.json" % (kind, tag))
+    try:
+        with open(p) as f:
+            lines = [l for l in f.read().splitlines() if l.startswith("{")]
+        return json.loads(lines[-1]) if lines else None
+    except OSError:
+        return None
+
+def mib(r):
+    return "n/a" if r is None or r.get("peak_rss_bytes", -1) < 0 else "%.0f MiB" % (r["peak_rss_bytes"] / 2 ** 20)
+
+def f(r, key, fmt):
+    return "n/a" if r is None else fmt % r[key]
+
+head = ("mode", "size", "ours img/s", "torch img/s", "ratio", "ours peak RSS", "torch peak RSS",
+        "ours ms/step", "torch ms/step", "ours GFLOP/s", "torch GFLOP/s")
+rows = []
+for mode in modes:
+    for size in sizes:
+        tag = "%s-%s-%s" % (model, mode, size)
+        o, t = load("ours", tag), load("torch", tag)
+        ratio = "n/a" if o is None or t is None else "%.2f" % (o["images_per_sec"] / t["images_per_sec"])
+        rows.append((mode, size, f(o, "images_per_sec", "%.2f"), f(t, "images_per_sec", "%.2f"), ratio, mib(o), mib(t),
+                     f(o, "median_ms", "%.0f"), f(t, "median_ms", "%.0f"), f(o, "gflops_per_sec", "%.1f"),
+                     f(t, "gflops_per_sec", "%.1f")))
+w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+print("%s, batch %s; ratio = ours/torch images per second (higher is better for us)" % (model.upper(), batch))
+print("  ".join(h.rjust(n) for h, n in zip(head, w)))
+for r in rows:
+    print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))
+phase_rows = []
+for mode in modes:
+    for size in sizes:
+        tag = "%s-%s-%s" % (model, mode, size)
+        o, t = load("ours", tag), load("torch", tag)
+        for name in ("forward", "loss_backward", "agc_sgd_zero_grad"):
+            po = (o or {}).get("phases_ms", {}).get(name)
+            pt = (t or {}).get("phases_ms", {}).get(name)
+            if po is None and pt is None:
+                continue
+            phase_rows.append((mode, size, name, "n/a" if po is None else "%.0f" % po, "n/a" if pt is None else "%.0f" % pt,
+                               "n/a" if po is None or pt is None else "%.2f" % (pt / po)))
+if phase_rows:
+    ph = ("mode", "size", "phase (median ms)", "ours", "torch", "torch/ours")
+    w = [max(len(str(x)) for x in col) for col in zip(ph, *phase_rows)]
+    print()
+    print("  ".join(h.rjust(n) for h, n in zip(ph, w)))
+    for r in phase_rows:
+        print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))
+o = next((load("ours", "%s-%s-%s" % (model, m, s)) for m in modes for s in sizes), None)
+t = next((load("torch", "%s-%s-%s" % (model, m, s)) for m in modes for s in sizes), None)
+if o:
+    e = o["env"]
+    print("ours: %d processors, ND4J threads %d, oneDNN %s, Java %s" % (e["available_processors"], e["nd4j_max_threads"],
+                                                                      e["onednn"], e["java_version"]))
+if t:
+    e = t["env"]
+    print("torch: %s, %d threads, mkldnn %s, BLAS %s" % (e["torch_version"], e["num_threads"], e["mkldnn"],
+                                                       ", ".join(e.get("blas", [])) or "?"))
+EOF
