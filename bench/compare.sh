@@ -55,6 +55,27 @@ fi
 
 mkdir -p "$OUT"
 echo "results and logs: $OUT" >&2
+
+# Other processes compete for the same cores (both ND4J and PyTorch slow down several-fold when a core is taken),
+# so each run records how many cores everything else used meanwhile: (busy CPU time of the machine - own CPU time)
+# / wall time, from /proc/stat and /usr/bin/time. Anything above ~0.05 means the row is not trustworthy.
+busy_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '/^cpu /{print ($2+$3+$4+$7+$8+$9)/hz; exit}' /proc/stat 2>/dev/null || echo 0
+}
+measured() { # measured NAME cmd... ; stdout -> $OUT/NAME.json, stderr -> $OUT/NAME.log, other load -> $OUT/NAME.load
+  local name=$1; shift
+  local b0 t0 rc=0
+  b0=$(busy_seconds); t0=$(date +%s.%N)
+  if [ -x /usr/bin/time ] && [ -r /proc/stat ]; then
+    /usr/bin/time -f "%U %S" -o "$OUT/$name.time" "$@" > "$OUT/$name.json" 2> "$OUT/$name.log" || rc=$?
+    awk -v b0="$b0" -v b1="$(busy_seconds)" -v t0="$t0" -v t1="$(date +%s.%N)" '
+      { own = $1 + $2; o = (b1 - b0 - own) / (t1 - t0); if (o < 0) o = 0; printf "%.3f\n", o }' "$OUT/$name.time" > "$OUT/$name.load" \
+      2>/dev/null || true
+  else
+    "$@" > "$OUT/$name.json" 2> "$OUT/$name.log" || rc=$?
+  fi
+  return $rc
+}
 # shellcheck disable=SC2206
 java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g})
 
@@ -62,18 +83,17 @@ for size in $SIZES; do
   for mode in $MODES; do
     tag="${MODEL}-${mode}-${size}"
     echo "== ours  $tag (batch $BATCH, $WARMUP warm-up + $STEPS steps)" >&2
-    if ! java "${java_opts[@]}" -Djava.awt.headless=true -cp "$cp" dev.nfnets.train.bench.BenchMain \
-        --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json \
-        > "$OUT/ours-$tag.json" 2> "$OUT/ours-$tag.log"; then
+    if ! measured "ours-$tag" java "${java_opts[@]}" -Djava.awt.headless=true -cp "$cp" dev.nfnets.train.bench.BenchMain \
+        --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json; then
       echo "compare.sh: our benchmark failed for $tag; see $OUT/ours-$tag.log" >&2
       tail -5 "$OUT/ours-$tag.log" >&2 || true
       rm -f "$OUT/ours-$tag.json"
     fi
     if [ "$have_torch" = 1 ]; then
       echo "== torch $tag" >&2
-      if ! env ${TORCH_LD_LIBRARY_PATH:+LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH"} "$PYTHON" "$root/bench/torch_nfnet.py" --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" \
-          --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json \
-          > "$OUT/torch-$tag.json" 2> "$OUT/torch-$tag.log"; then
+      if ! measured "torch-$tag" env ${TORCH_LD_LIBRARY_PATH:+LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH"} "$PYTHON" \
+          "$root/bench/torch_nfnet.py" --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" \
+          --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json; then
         echo "compare.sh: the PyTorch benchmark failed for $tag; see $OUT/torch-$tag.log" >&2
         tail -5 "$OUT/torch-$tag.log" >&2 || true
         rm -f "$OUT/torch-$tag.json"
@@ -96,6 +116,13 @@ def load(kind, tag):
     except OSError:
         return None
 
+def load_of(kind, tag):
+    try:
+        with open(os.path.join(out, "%s-%s.load" % (kind, tag))) as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
 def mib(r):
     return "n/a" if r is None or r.get("peak_rss_bytes", -1) < 0 else "%.0f MiB" % (r["peak_rss_bytes"] / 2 ** 20)
 
@@ -103,18 +130,20 @@ def f(r, key, fmt):
     return "n/a" if r is None else fmt % r[key]
 
 head = ("mode", "size", "ours img/s", "torch img/s", "ratio", "ours peak RSS", "torch peak RSS",
-        "ours ms/step", "torch ms/step", "ours GFLOP/s", "torch GFLOP/s")
+        "ours ms/step", "torch ms/step", "ours GFLOP/s", "torch GFLOP/s", "other load")
 rows = []
 for mode in modes:
     for size in sizes:
         tag = "%s-%s-%s" % (model, mode, size)
         o, t = load("ours", tag), load("torch", tag)
         ratio = "n/a" if o is None or t is None else "%.2f" % (o["images_per_sec"] / t["images_per_sec"])
+        loads = [x for x in (load_of("ours", tag), load_of("torch", tag)) if x is not None]
         rows.append((mode, size, f(o, "images_per_sec", "%.2f"), f(t, "images_per_sec", "%.2f"), ratio, mib(o), mib(t),
                      f(o, "median_ms", "%.0f"), f(t, "median_ms", "%.0f"), f(o, "gflops_per_sec", "%.1f"),
-                     f(t, "gflops_per_sec", "%.1f")))
+                     f(t, "gflops_per_sec", "%.1f"), "%.2f" % max(loads) if loads else "n/a"))
 w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-print("%s, batch %s; ratio = ours/torch images per second (higher is better for us)" % (model.upper(), batch))
+print("%s, batch %s; ratio = ours/torch images per second (higher is better for us); other load = cores used by"
+      " other processes during the runs (max of the two; above ~0.05 the row is disturbed)" % (model.upper(), batch))
 print("  ".join(h.rjust(n) for h, n in zip(head, w)))
 for r in rows:
     print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))

@@ -270,8 +270,11 @@ public final class Benchmark {
         }
     }
 
-    /** One memory sample of a soak run: resident set (VmRSS), Java heap in use, this step's time. */
-    public record Sample(int step, long rssBytes, long heapUsedBytes, double stepMillis) {
+    /**
+     * One memory sample of a soak run: resident set (VmRSS), Java heap in use and committed (the committed heap is
+     * part of the RSS once touched, so RSS growth up to the heap limit can be the JVM's, not ND4J's), this step's time.
+     */
+    public record Sample(int step, long rssBytes, long heapUsedBytes, long heapCommittedBytes, double stepMillis) {
     }
 
     /** The result of {@link #soak}: resident memory sampled every few training steps. */
@@ -319,6 +322,7 @@ public final class Benchmark {
                 e.put("step", x.step());
                 e.put("rss_bytes", x.rssBytes());
                 e.put("heap_used_bytes", x.heapUsedBytes());
+                e.put("heap_committed_bytes", x.heapCommittedBytes());
                 e.put("step_ms", round(x.stepMillis()));
                 s.add(e);
             }
@@ -331,10 +335,11 @@ public final class Benchmark {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format(Locale.ROOT, "soak: model %s, batch %d, size %d px, %d warm-up + %d train steps, RSS every %d steps%n",
                     model, options.batch(), options.size(), options.warmup(), options.steps(), sampleEvery));
-            sb.append(String.format(Locale.ROOT, "%8s %12s %12s %10s%n", "step", "RSS", "heap used", "step ms"));
+            sb.append(String.format(Locale.ROOT, "%8s %12s %12s %14s %10s%n", "step", "RSS", "heap used", "heap committed",
+                    "step ms"));
             for (Sample x : samples) {
-                sb.append(String.format(Locale.ROOT, "%8d %12s %12s %10.1f%n", x.step(), mib(x.rssBytes()), mib(x.heapUsedBytes()),
-                        x.stepMillis()));
+                sb.append(String.format(Locale.ROOT, "%8d %12s %12s %14s %10.1f%n", x.step(), mib(x.rssBytes()), mib(x.heapUsedBytes()),
+                        mib(x.heapCommittedBytes()), x.stepMillis()));
             }
             sb.append(String.format(Locale.ROOT, "RSS first after warm-up %s, max %s, last %s, growth %s; peak (VmHWM) %s%n",
                     mib(firstRssBytes()), mib(maxRssBytes()), mib(lastRssBytes()), mib(growthBytes()), mib(vmHwmBytes)));
@@ -400,10 +405,10 @@ public final class Benchmark {
             int done = i + 1;
             if (i == 0 || done % sampleEvery == 0 || done == train.steps()) {
                 Runtime rt = Runtime.getRuntime();
-                Sample s = new Sample(done, readStatusBytes("VmRSS"), rt.totalMemory() - rt.freeMemory(), times[i]);
+                Sample s = new Sample(done, readStatusBytes("VmRSS"), rt.totalMemory() - rt.freeMemory(), rt.totalMemory(), times[i]);
                 samples.add(s);
-                LOG.info("soak step {}/{}: RSS {}, heap used {}, {} ms/step, loss {}", done, train.steps(), mib(s.rssBytes()),
-                        mib(s.heapUsedBytes()),
+                LOG.info("soak step {}/{}: RSS {}, heap used {} of {} committed, {} ms/step, loss {}", done, train.steps(),
+                        mib(s.rssBytes()), mib(s.heapUsedBytes()), mib(s.heapCommittedBytes()),
                         String.format(Locale.ROOT, "%.1f", s.stepMillis()), String.format(Locale.ROOT, "%.4f", h.lastLoss));
             }
         }
