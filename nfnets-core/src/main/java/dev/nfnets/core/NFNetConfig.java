@@ -132,13 +132,14 @@ public record NFNetConfig(
      * A small NFNet for 28x28 single-channel images (Fashion-MNIST): the reference design (WS convs, gamma
      * GELU, beta/alpha bookkeeping, SE, skip gains, AGC-friendly) with a two-conv stem that halves the
      * resolution first (28 -> 14; measured about 2x faster per step than a full-resolution stem on two cores),
-     * then stages of width 64-128-256 at 14, 7 and 4 pixels; about 0.75M parameters. Dropout 0.1 and stochastic
-     * depth 0.05: light regularisation for runs of a few epochs.
+     * then stages of width 64-128-256 at 14, 7 and 4 pixels; about 0.75M parameters. Dropout and stochastic
+     * depth off: in runs of a few epochs they cost more accuracy than they bring (docs/BENCHMARKS.md); set them with
+     * {@code NFNetConfig.builder(mnist()).dropRate(..).stochDepthRate(..)} for longer runs.
      */
     public static NFNetConfig mnist() {
         return new NFNetConfig("nfnet-mnist", 1, 10, new int[] {16, 32}, new int[] {2, 1},
                 new int[] {64, 128, 256}, new int[] {1, 2, 2}, new int[] {1, 2, 2}, 32, 0.5, 0.2, 0.5, "gelu",
-                Double.NaN, 512, 0.1, 0.05, 28, 28, new int[] {0, 0});
+                Double.NaN, 512, 0.0, 0.0, 28, 28, new int[] {0, 0});
     }
 
     /** Looks a configuration up by name: f0..f7 (any case) or mnist. */

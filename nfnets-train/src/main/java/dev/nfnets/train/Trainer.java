@@ -96,10 +96,16 @@ public final class Trainer {
                 Math.min(config.warmupEpochs() * perEpoch, totalSteps), totalSteps);
         this.sgd = Sgd.builder().schedule(schedule).momentum(config.momentum()).nesterov(config.nesterov())
                 .weightDecay(config.weightDecay()).build();
-        this.agc = config.clipping() > 0 ? new Agc(sgd, config.clipping(), config.agcEps()) : null;
+        this.agc = config.clipping() > 0 ? new Agc(sgd, config.clipping(), config.agcEps(), agcApplies(config)) : null;
         this.optimizer = agc != null ? agc : sgd;
         this.ema = config.emaDecay() > 0 ? new Ema(model.namedParameters(), config.emaDecay()) : null;
         this.loss = new SoftmaxCrossEntropy(config.labelSmoothing());
+    }
+
+    /** AGC's parameter filter: never the classifier weight (the reference), and not the skip gains when so configured. */
+    static java.util.function.Predicate<Parameter> agcApplies(TrainingConfig c) {
+        return p -> !(p.hasTag(dev.nfnets.layers.Tag.CLASSIFIER) && p.hasTag(dev.nfnets.layers.Tag.WEIGHT))
+                && (c.agcSkipGains() || !p.hasTag(dev.nfnets.layers.Tag.SKIP_GAIN));
     }
 
     private static void checkCompatible(TrainingConfig c, Dataset d) {

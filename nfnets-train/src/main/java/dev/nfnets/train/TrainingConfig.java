@@ -22,6 +22,10 @@ import java.io.UncheckedIOException;
  * @param learningRate      peak learning rate; NaN means {@code baseLearningRate * batchSize / 256}
  * @param baseLearningRate  learning rate per 256 examples (reference: 0.1)
  * @param clipping          AGC clipping threshold; 0 disables AGC
+ * @param agcSkipGains      whether AGC clips the residual branches' skip gains (reference: true). They start at 0, so
+ *                          their clipping bound is {@code clipping * agcEps} and they can grow only by about
+ *                          {@code lr * clipping * agcEps} per step: fine over the paper's 100k+ steps, but in a run of a
+ *                          few thousand steps the residual branches stay switched off. False exempts them (a deviation).
  * @param emaDecay          EMA decay cap (reference: 0.99999, warmed up as {@code min(decay, (1+t)/(10+t))}); 0 disables EMA
  * @param cropPadding       random crop with this much zero padding (0 = off)
  * @param mixupAlpha        MixUp/CutMix Beta parameter (0 = off); half of each batch is MixUp, half CutMix
@@ -41,6 +45,7 @@ public record TrainingConfig(
         double weightDecay,
         double clipping,
         double agcEps,
+        boolean agcSkipGains,
         double labelSmoothing,
         double emaDecay,
         int cropPadding,
@@ -88,7 +93,7 @@ public record TrainingConfig(
      */
     public static TrainingConfig reference(NFNetConfig model, int batchSize, int epochs) {
         return builder(model).batchSize(batchSize).epochs(epochs).baseLearningRate(0.1).warmupEpochs(5).momentum(0.9)
-                .nesterov(true).weightDecay(2e-5).clipping(0.01).agcEps(1e-3).labelSmoothing(0.1).emaDecay(0.99999)
+                .nesterov(true).weightDecay(2e-5).clipping(0.01).agcEps(1e-3).agcSkipGains(true).labelSmoothing(0.1).emaDecay(0.99999)
                 .mixupAlpha(0.2).randAugment(model.randAugment()[0], model.randAugment()[1]).cropPadding(0).flip(true).build();
     }
 
@@ -125,6 +130,7 @@ public record TrainingConfig(
         n.put("weightDecay", weightDecay);
         n.put("clipping", clipping);
         n.put("agcEps", agcEps);
+        n.put("agcSkipGains", agcSkipGains);
         n.put("labelSmoothing", labelSmoothing);
         n.put("emaDecay", emaDecay);
         n.put("cropPadding", cropPadding);
@@ -162,6 +168,7 @@ public record TrainingConfig(
         b.weightDecay = n.path("weightDecay").asDouble(b.weightDecay);
         b.clipping = n.path("clipping").asDouble(b.clipping);
         b.agcEps = n.path("agcEps").asDouble(b.agcEps);
+        b.agcSkipGains = n.path("agcSkipGains").asBoolean(true);
         b.labelSmoothing = n.path("labelSmoothing").asDouble(b.labelSmoothing);
         b.emaDecay = n.path("emaDecay").asDouble(b.emaDecay);
         b.cropPadding = n.path("cropPadding").asInt(b.cropPadding);
@@ -188,6 +195,7 @@ public record TrainingConfig(
         private double weightDecay = 2e-5;
         private double clipping = 0.01;
         private double agcEps = 1e-3;
+        private boolean agcSkipGains = true;
         private double labelSmoothing = 0.1;
         private double emaDecay = 0.999;
         private int cropPadding = 0;
@@ -216,6 +224,7 @@ public record TrainingConfig(
             weightDecay = c.weightDecay;
             clipping = c.clipping;
             agcEps = c.agcEps;
+            agcSkipGains = c.agcSkipGains;
             labelSmoothing = c.labelSmoothing;
             emaDecay = c.emaDecay;
             cropPadding = c.cropPadding;
@@ -240,6 +249,7 @@ public record TrainingConfig(
         public Builder weightDecay(double v) { weightDecay = v; return this; }
         public Builder clipping(double v) { clipping = v; return this; }
         public Builder agcEps(double v) { agcEps = v; return this; }
+        public Builder agcSkipGains(boolean v) { agcSkipGains = v; return this; }
         public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
         public Builder emaDecay(double v) { emaDecay = v; return this; }
         public Builder cropPadding(int v) { cropPadding = v; return this; }
@@ -252,7 +262,7 @@ public record TrainingConfig(
 
         public TrainingConfig build() {
             return new TrainingConfig(model, batchSize, epochs, maxSteps, learningRate, baseLearningRate, warmupEpochs,
-                    momentum, nesterov, weightDecay, clipping, agcEps, labelSmoothing, emaDecay, cropPadding, flip,
+                    momentum, nesterov, weightDecay, clipping, agcEps, agcSkipGains, labelSmoothing, emaDecay, cropPadding, flip,
                     mixupAlpha, randAugmentLayers, randAugmentMagnitude, evalEveryEpochs, checkpointEvery, seed);
         }
     }

@@ -4,7 +4,9 @@ import dev.nfnets.core.NFNetConfig;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainingConfigTest {
     @Test
@@ -15,6 +17,7 @@ class TrainingConfigTest {
         assertEquals(2e-5, c.weightDecay());
         assertEquals(0.01, c.clipping());
         assertEquals(1e-3, c.agcEps());
+        assertTrue(c.agcSkipGains());
         assertEquals(0.1, c.labelSmoothing());
         assertEquals(0.99999, c.emaDecay());
         assertEquals(5, c.warmupEpochs());
@@ -28,8 +31,27 @@ class TrainingConfigTest {
     void jsonRoundTrip() {
         TrainingConfig c = TrainingConfig.builder(NFNetConfig.mnist()).epochs(7).learningRate(0.3).mixupAlpha(0.2).seed(9).build();
         assertEquals(c, TrainingConfig.fromJson(c.toJson()));
+        TrainingConfig e = c.toBuilder().agcSkipGains(false).build();
+        assertEquals(e, TrainingConfig.fromJson(e.toJson()));
+        assertFalse(TrainingConfig.fromJson(e.toJson()).agcSkipGains());
         TrainingConfig d = TrainingConfig.builder(NFNetConfig.mnist()).build();
         assertEquals(d.peakLearningRate(), TrainingConfig.fromJson(d.toJson()).peakLearningRate());
+    }
+
+    @Test
+    void agcCanExemptTheSkipGains() {
+        dev.nfnets.core.NFNet net = new dev.nfnets.core.NFNet(NFNetConfig.mnist(), 1);
+        java.util.Map<String, dev.nfnets.layers.Parameter> ps = net.namedParameters();
+        TrainingConfig reference = TrainingConfig.builder(NFNetConfig.mnist()).build();
+        TrainingConfig exempt = reference.toBuilder().agcSkipGains(false).build();
+        String skip = "stages.0.0.skip_gain";
+        assertTrue(Trainer.agcApplies(reference).test(ps.get(skip)));
+        assertFalse(Trainer.agcApplies(exempt).test(ps.get(skip)));
+        for (String name : new String[] {"stages.0.0.conv1.gain", "stem.conv0.weight", "classifier.bias"}) {
+            assertTrue(Trainer.agcApplies(exempt).test(ps.get(name)), name);
+        }
+        assertFalse(Trainer.agcApplies(reference).test(ps.get("classifier.weight")));
+        assertFalse(Trainer.agcApplies(exempt).test(ps.get("classifier.weight")));
     }
 
     @Test

@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--model", defaultValue = "mnist", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;
-    @Option(names = "--epochs", defaultValue = "6", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", defaultValue = "5", description = "default: ${DEFAULT-VALUE}")
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "stop after this many steps (0: all epochs)")
     long steps;
@@ -55,9 +55,17 @@ final class TrainCommand implements Callable<Integer> {
     double warmupEpochs;
     @Option(names = "--weight-decay", defaultValue = "2e-5", description = "default: ${DEFAULT-VALUE}")
     double weightDecay;
-    @Option(names = "--clipping", defaultValue = "0.02",
+    @Option(names = "--clipping", defaultValue = "0.1",
             description = "AGC clipping threshold, 0 disables AGC (default: ${DEFAULT-VALUE}; the paper uses 0.01 for batches of 1024-4096 and finds larger thresholds stable at small batches)")
     double clipping;
+    @Option(names = "--agc-eps", defaultValue = "1e-3",
+            description = "AGC's floor on a unit's weight norm: zero-initialised parameters (biases, skip gains) may move by about "
+                    + "lr x clipping x eps per step (default: ${DEFAULT-VALUE}, the reference's)")
+    double agcEps;
+    @Option(names = "--agc-skip-gains", defaultValue = "false", negatable = true, fallbackValue = "true",
+            description = "let AGC clip the zero-initialised skip gains too, as the reference does; off by default because "
+                    + "it keeps the residual branches near 0 for thousands of steps (default: ${DEFAULT-VALUE})")
+    boolean agcSkipGains;
     @Option(names = "--label-smoothing", defaultValue = "0.1", description = "default: ${DEFAULT-VALUE}")
     double labelSmoothing;
     @Option(names = "--ema-decay", defaultValue = "0.999", description = "EMA of the weights, 0 disables (default: ${DEFAULT-VALUE})")
@@ -112,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
             mc = b.build();
         }
         TrainingConfig.Builder tb = TrainingConfig.builder(mc).epochs(epochs).maxSteps(steps).batchSize(batchSize)
-                .warmupEpochs(warmupEpochs).baseLearningRate(baseLr).weightDecay(weightDecay).clipping(clipping).labelSmoothing(labelSmoothing)
+                .warmupEpochs(warmupEpochs).baseLearningRate(baseLr).weightDecay(weightDecay).clipping(clipping).agcEps(agcEps).agcSkipGains(agcSkipGains).labelSmoothing(labelSmoothing)
                 .emaDecay(emaDecay).cropPadding(cropPadding).flip(!noFlip).mixupAlpha(mixup).seed(seed)
                 .checkpointEvery(checkpointEvery);
         if (lr != null) {
