@@ -128,10 +128,13 @@ public final class Agc implements Optimizer {
         INDArray maxNorm = pn.mul(clipping);
         INDArray gn = g2.norm2(0);
         INDArray trigger = gn.gt(maxNorm).castTo(gn.dataType());
-        INDArray factor = maxNorm.div(Transforms.max(gn, 1e-6, true)).subi(1).muli(trigger).addi(1);
-        g2.muliRowVector(factor);
+        long clippedUnits = trigger.sumNumber().longValue();
+        if (clippedUnits > 0) { // otherwise the gradient stays as it is: skip a pass over it
+            INDArray factor = maxNorm.div(Transforms.max(gn, 1e-6, true)).subi(1).muli(trigger).addi(1);
+            g2.muliRowVector(factor);
+        }
         double ratio = gn.div(pn).maxNumber().doubleValue();
-        return new Clip(pn.length(), trigger.sumNumber().longValue(), ratio);
+        return new Clip(pn.length(), clippedUnits, ratio);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.nfnets.train;
 
 import dev.nfnets.layers.Parameter;
+import dev.nfnets.layers.optim.InPlace;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,7 +31,7 @@ public final class Ema {
 
     public void update(Map<String, Parameter> params, long step) {
         double d = decayAt(step);
-        params.forEach((k, p) -> shadow.get(k).muli(d).addi(p.value().mul(1 - d)));
+        params.forEach((k, p) -> InPlace.axpy(1 - d, p.value(), shadow.get(k).muli(d)));
     }
 
     public Map<String, INDArray> shadow() {

@@ -72,17 +72,18 @@ public final class Sgd implements Optimizer {
             if (p.isFrozen()) {
                 continue;
             }
+            // in place and without temporaries (InPlace.axpy): the gradient buffer holds g, then the update
             INDArray g = p.grad();
             if (weightDecay != 0 && decays.test(p)) {
-                g.addi(p.value().mul(weightDecay));
+                InPlace.axpy(weightDecay, p.value(), g);
             }
             INDArray update = g;
             if (momentum != 0) {
                 INDArray buf = buffer(e.getKey(), p);
-                buf.muli(momentum).addi(g);
-                update = nesterov ? g.addi(buf.mul(momentum)) : buf;
+                InPlace.axpy(1.0, g, buf.muli(momentum));
+                update = nesterov ? InPlace.axpy(momentum, buf, g) : buf;
             }
-            p.value().subi(update.mul(lr));
+            InPlace.axpy(-lr, update, p.value());
         }
         step++;
     }
