@@ -8,6 +8,7 @@ import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Sequential;
+import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.Stochastic;
 import dev.nfnets.layers.Tag;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -138,7 +139,16 @@ public class NFNet extends AbstractLayer {
         if (x.size(2) < 1 || x.size(3) < 1) {
             throw new IllegalArgumentException("layer 'nfnet': empty input " + java.util.Arrays.toString(x.shape()));
         }
-        INDArray h = stages.forward(stem.forward(x, mode), mode);
+        INDArray h;
+        if (mode == Mode.TRAIN) {
+            h = stages.forward(stem.forward(x, mode), mode);
+        } else {
+            // nothing is cached in inference: each block's temporaries are recycled for the next block
+            h = StepScope.nested(in -> stem.forward(in, mode), x);
+            for (NFBlock b : blocks) {
+                h = StepScope.nested(in -> b.forward(in, mode), h);
+            }
+        }
         if (finalConv != null) {
             h = finalConv.forward(h, mode);
         }
@@ -157,7 +167,11 @@ public class NFNet extends AbstractLayer {
         if (finalConv != null) {
             g = finalConv.backward(g);
         }
-        return stem.backward(stages.backward(g));
+        // each block's backward temporaries live in a child scope that is recycled for the next block
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            g = StepScope.nested(blocks.get(i)::backward, g);
+        }
+        return StepScope.nested(stem::backward, g);
     }
 
     @Override

@@ -74,6 +74,37 @@ public final class StepScope implements AutoCloseable {
         workspace.close();
     }
 
+    private static final WorkspaceConfiguration NESTED = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .overallocationLimit(0.1)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
+
+    /**
+     * Runs {@code f(input)} in a child scope that is reset when it returns, and copies only the result into the
+     * enclosing scope. A step scope is a bump allocator, so without this every temporary of the step stays
+     * until the step ends; with it, the temporaries of one block's backward pass (or of an inference forward
+     * pass) are recycled for the next block, and the step's peak memory holds the largest block's temporaries
+     * instead of the sum over all blocks. Nothing {@code f} allocates may be kept elsewhere (a layer's cache,
+     * say) except the returned array; gradients accumulated into detached parameter arrays are fine. Outside
+     * any scope, or with {@code nfnets.nestedScopes=false}, it simply applies {@code f}.
+     */
+    public static INDArray nested(java.util.function.UnaryOperator<INDArray> f, INDArray input) {
+        MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
+        if (parent == null || !NESTED_ENABLED) {
+            return f.apply(input);
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NESTED, parent.getId() + "-nested")) {
+            INDArray out = f.apply(input);
+            return out == null ? null : out.leverageTo(parent.getId(), true);
+        }
+    }
+
+    private static final boolean NESTED_ENABLED = !"false".equals(System.getProperty("nfnets.nestedScopes"));
+
     /** Destroys all scopes of the current thread, releasing their native memory. */
     public static void releaseAll() {
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();

@@ -1,0 +1,77 @@
+package dev.nfnets.layers.memory;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NestedScopeTest {
+    @AfterEach
+    void release() {
+        StepScope.releaseAll();
+    }
+
+    /** A "block": allocates several temporaries of the input's size and returns in * 2 + 1. */
+    private static INDArray block(INDArray in) {
+        INDArray t = in.dup();
+        for (int i = 0; i < 4; i++) {
+            t = t.dup().muli(1.0);
+        }
+        return t.muli(2).addi(1);
+    }
+
+    @Test
+    void outsideAnyScopeItJustApplies() {
+        INDArray x = Nd4j.linspace(DataType.FLOAT, 1, 6, 1);
+        INDArray y = StepScope.nested(NestedScopeTest::block, x);
+        assertFalse(y.isAttached());
+        assertEquals(x.mul(2).add(1), y);
+    }
+
+    @Test
+    void resultIsCopiedToTheEnclosingScopeAndTemporariesAreRecycled() {
+        long n = 1 << 20; // 4 MB per temporary
+        INDArray host = Nd4j.rand(DataType.FLOAT, n);
+        long withNesting = 0;
+        long without = 0;
+        for (int step = 0; step < 3; step++) { // the scopes learn their sizes in the first step
+            try (StepScope scope = StepScope.open("nested-test-a")) {
+                INDArray x = host.dup();
+                for (int b = 0; b < 8; b++) {
+                    x = StepScope.nested(NestedScopeTest::block, x);
+                }
+                assertTrue(x.isAttached());
+                assertEquals("nfnets-nested-test-a", x.data().getParentWorkspace().getId());
+                INDArray expected = host.dup();
+                for (int b = 0; b < 8; b++) {
+                    expected = expected.muli(2).addi(1);
+                }
+                assertEquals(0, expected.sub(x).amaxNumber().doubleValue() / expected.amaxNumber().doubleValue(), 1e-6);
+                withNesting = scope.reservedBytes();
+            }
+            try (StepScope scope = StepScope.open("nested-test-b")) {
+                INDArray x = host.dup();
+                for (int b = 0; b < 8; b++) {
+                    x = block(x);
+                }
+                without = scope.reservedBytes();
+            }
+        }
+        // without nesting the step scope holds 8 blocks x 6 arrays; with it, the input and 8 results
+        assertTrue(withNesting < without / 3, "nested " + withNesting + " bytes, flat " + without + " bytes");
+    }
+
+    @Test
+    void anArrayAlreadyInTheEnclosingScopeIsReturnedAsItIs() {
+        try (StepScope scope = StepScope.open("nested-test-c")) {
+            INDArray x = Nd4j.rand(DataType.FLOAT, 10);
+            assertSame(x, StepScope.nested(in -> in, x));
+        }
+    }
+}
