@@ -30,6 +30,22 @@ class AgcTest {
     }
 
     @Test
+    void columnNormsMatchND4JsReduction() {
+        for (org.nd4j.linalg.api.buffer.DataType t : new org.nd4j.linalg.api.buffer.DataType[] {
+                org.nd4j.linalg.api.buffer.DataType.FLOAT, org.nd4j.linalg.api.buffer.DataType.DOUBLE}) {
+            for (long[] shape : new long[][] {{1152, 96}, {7, 3}, {1, 5}, {9, 1}}) {
+                org.nd4j.linalg.api.ndarray.INDArray m = org.nd4j.linalg.factory.Nd4j.randn(t, shape);
+                org.nd4j.linalg.api.ndarray.INDArray expected = m.norm2(0);
+                org.nd4j.linalg.api.ndarray.INDArray actual = Agc.columnNorms(m);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected.shape(), actual.shape(), java.util.Arrays.toString(shape));
+                double err = expected.sub(actual).amaxNumber().doubleValue() / expected.amaxNumber().doubleValue();
+                org.junit.jupiter.api.Assertions.assertTrue(err < (t == org.nd4j.linalg.api.buffer.DataType.FLOAT ? 1e-6 : 1e-14),
+                        t + " " + java.util.Arrays.toString(shape) + ": relative error " + err);
+            }
+        }
+    }
+
+    @Test
     void belowThresholdIsUnchanged() {
         Parameter w = new Parameter("w", Nd4j.createFromArray(3.0, 4.0), Tag.BIAS);   // ||w|| = 5, max = 0.05
         INDArray g = Nd4j.createFromArray(0.03, 0.039);                              // ||g|| = 0.0492
