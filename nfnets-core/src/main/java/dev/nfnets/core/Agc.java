@@ -2,6 +2,7 @@ package dev.nfnets.core;
 
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.optim.Optimizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -86,7 +87,8 @@ public final class Agc implements Optimizer {
             if (p.isFrozen() || !clipped.test(p)) {
                 continue;
             }
-            Clip c = clip(p.value(), p.grad(), clipping, eps);
+            // the temporaries of one tensor (squares, norms) are recycled for the next inside a step scope
+            Clip c = StepScope.nestedRun(() -> clip(p.value(), p.grad(), clipping, eps));
             groups.merge(AgcStats.groupOf(p), new AgcStats.Group(c.units, c.clippedUnits, c.maxRatio), AgcStats.Group::plus);
             if (c.maxRatio > maxRatio || Double.isNaN(c.maxRatio)) {
                 maxRatio = c.maxRatio;

@@ -103,6 +103,21 @@ public final class StepScope implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code body} in a child scope that is reset when it returns, for work whose arrays are all temporary
+     * (it may update detached arrays in place and return Java values, never an array of its own). Outside any
+     * scope it simply runs {@code body}.
+     */
+    public static <T> T nestedRun(java.util.function.Supplier<T> body) {
+        MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
+        if (parent == null || !NESTED_ENABLED) {
+            return body.get();
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NESTED, parent.getId() + "-nested")) {
+            return body.get();
+        }
+    }
+
     private static final boolean NESTED_ENABLED = !"false".equals(System.getProperty("nfnets.nestedScopes"));
 
     /** Destroys all scopes of the current thread, releasing their native memory. */
