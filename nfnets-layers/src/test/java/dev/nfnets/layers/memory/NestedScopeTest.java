@@ -68,6 +68,35 @@ class NestedScopeTest {
     }
 
     @Test
+    void nestedRunRecyclesTemporariesAndUpdatesDetachedArraysInPlace() {
+        INDArray target = Nd4j.zeros(DataType.FLOAT, 1 << 18); // detached, like a gradient
+        long withNesting = 0;
+        long without = 0;
+        for (int step = 0; step < 3; step++) {
+            try (StepScope scope = StepScope.open("nested-test-d")) {
+                for (int i = 0; i < 8; i++) {
+                    double s = StepScope.nestedRun(() -> {
+                        INDArray t = target.dup().addi(1);
+                        target.assign(t);
+                        return t.sumNumber().doubleValue();
+                    });
+                    assertEquals((double) target.length() * (step * 8 + i + 1), s, 1e-3 * s);
+                }
+                withNesting = scope.reservedBytes();
+            }
+            try (StepScope scope = StepScope.open("nested-test-e")) {
+                for (int i = 0; i < 8; i++) {
+                    target.dup().addi(1);
+                }
+                without = scope.reservedBytes();
+            }
+        }
+        assertFalse(target.isAttached());
+        assertEquals(24.0, target.getDouble(0), 1e-6);
+        assertTrue(withNesting < without / 3, "nested " + withNesting + " bytes, flat " + without + " bytes");
+    }
+
+    @Test
     void anArrayAlreadyInTheEnclosingScopeIsReturnedAsItIs() {
         try (StepScope scope = StepScope.open("nested-test-c")) {
             INDArray x = Nd4j.rand(DataType.FLOAT, 10);
