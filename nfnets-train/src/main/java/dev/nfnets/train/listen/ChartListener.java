@@ -109,6 +109,11 @@ public final class ChartListener implements TrainingListener {
         XYChart c = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle("step").yAxisTitle(y).build();
         c.getStyler().setMarkerSize(4);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
+        // from step 0, fewer ticks, no thousands separator: otherwise XChart starts the ticks at the first
+        // smoothed point (5, 200, 395, ...) and the labels of long runs run into each other
+        c.getStyler().setXAxisMin(0.0);
+        c.getStyler().setXAxisTickMarkSpacingHint(110);
+        c.getStyler().setXAxisDecimalPattern("#");
         return c;
     }
 
