@@ -97,10 +97,11 @@ public final class StepScope implements AutoCloseable {
         if (parent == null || !NESTED_ENABLED) {
             return f.apply(input);
         }
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NESTED, parent.getId() + "-nested")) {
+        String parentId = parent.getId();
+        return nestedRun(() -> {
             INDArray out = f.apply(input);
-            return out == null ? null : out.leverageTo(parent.getId(), true);
-        }
+            return out == null ? null : out.leverageTo(parentId, true);
+        });
     }
 
     /**
