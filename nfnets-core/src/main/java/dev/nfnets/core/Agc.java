@@ -45,8 +45,11 @@ public final class Agc implements Optimizer {
         this(delegate, DEFAULT_CLIPPING, DEFAULT_EPS);
     }
 
+    /** The reference's choice of clipped parameters: every one but the classifier's weight (its bias is clipped). */
+    public static final Predicate<Parameter> REFERENCE_FILTER = p -> !(p.hasTag(Tag.CLASSIFIER) && p.hasTag(Tag.WEIGHT));
+
     public Agc(Optimizer delegate, double clipping, double eps) {
-        this(delegate, clipping, eps, p -> !(p.hasTag(Tag.CLASSIFIER) && p.hasTag(Tag.WEIGHT)));
+        this(delegate, clipping, eps, REFERENCE_FILTER);
     }
 
     /** @param clipped which parameters AGC applies to (default: all but the classifier weight) */

@@ -104,8 +104,8 @@ public final class Trainer {
 
     /** AGC's parameter filter: never the classifier weight (the reference), and not the skip gains when so configured. */
     static java.util.function.Predicate<Parameter> agcApplies(TrainingConfig c) {
-        return p -> !(p.hasTag(dev.nfnets.layers.Tag.CLASSIFIER) && p.hasTag(dev.nfnets.layers.Tag.WEIGHT))
-                && (c.agcSkipGains() || !p.hasTag(dev.nfnets.layers.Tag.SKIP_GAIN));
+        return c.agcSkipGains() ? Agc.REFERENCE_FILTER
+                : Agc.REFERENCE_FILTER.and(p -> !p.hasTag(dev.nfnets.layers.Tag.SKIP_GAIN));
     }
 
     private static void checkCompatible(TrainingConfig c, Dataset d) {
