@@ -1,5 +1,6 @@
 package dev.nfnets.core;
 
+import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
 import dev.nfnets.layers.memory.StepScope;
@@ -130,11 +131,54 @@ public final class Agc implements Optimizer {
         } else {
             throw new IllegalArgumentException("AGC: no unit-wise norm for a rank-" + shape.length + " parameter");
         }
+        if (HostArrays.eligible(value, grad)) {
+            return clipOnHost(value, grad, (int) p2.size(0), (int) p2.size(1), clipping, eps);
+        }
         // the per-unit arithmetic runs on the host: a few hundred floats per tensor, where a dozen tiny native
         // ops per tensor (hundreds of tensors per step) cost more than the norms themselves
         double[] pn = columnNorms(p2).toDoubleVector();
         double[] gn = columnNorms(g2).toDoubleVector();
         double[] factor = new double[pn.length];
+        Clip result = factors(pn, gn, clipping, eps, factor);
+        if (result.clippedUnits > 0) { // otherwise the gradient stays as it is: skip a pass over it
+            g2.muliRowVector(Nd4j.createFromArray(factor).castTo(g2.dataType()));
+        }
+        return result;
+    }
+
+    /**
+     * Small tensors entirely on the host: one copy of the weights and the gradient in, the column norms and
+     * the rescaling in double precision, one copy of the gradient out (only when a unit was clipped).
+     */
+    private static Clip clipOnHost(INDArray value, INDArray grad, int rows, int cols, double clipping, double eps) {
+        double[] w = HostArrays.read(value);
+        double[] g = HostArrays.read(grad);
+        double[] pn = new double[cols];
+        double[] gn = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int k = r * cols + c;
+                pn[c] += w[k] * w[k];
+                gn[c] += g[k] * g[k];
+            }
+        }
+        for (int c = 0; c < cols; c++) {
+            pn[c] = Math.sqrt(pn[c]);
+            gn[c] = Math.sqrt(gn[c]);
+        }
+        double[] factor = new double[cols];
+        Clip result = factors(pn, gn, clipping, eps, factor);
+        if (result.clippedUnits > 0) {
+            for (int k = 0; k < g.length; k++) {
+                g[k] *= factor[k % cols];
+            }
+            HostArrays.write(grad, g);
+        }
+        return result;
+    }
+
+    /** Per-unit rescaling factors (1 where a unit is not clipped) and the statistics of one tensor. */
+    private static Clip factors(double[] pn, double[] gn, double clipping, double eps, double[] factor) {
         long clippedUnits = 0;
         double ratio = 0;
         for (int i = 0; i < pn.length; i++) {
@@ -150,9 +194,6 @@ public final class Agc implements Optimizer {
             } else {
                 factor[i] = 1;
             }
-        }
-        if (clippedUnits > 0) { // otherwise the gradient stays as it is: skip a pass over it
-            g2.muliRowVector(Nd4j.createFromArray(factor).castTo(g2.dataType()));
         }
         return new Clip(pn.length, clippedUnits, ratio);
     }

@@ -1,6 +1,7 @@
 package dev.nfnets.core;
 
 import dev.nfnets.layers.Conv2d;
+import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Padding;
 import dev.nfnets.layers.Parameter;
@@ -31,6 +32,12 @@ public class WSConv2d extends Conv2d {
 
     private record Cache(INDArray centred, INDArray scale, INDArray rsqrt, INDArray active) {
     }
+
+    /** The same quantities for a kernel standardised on the host, per output channel, in double precision. */
+    private record HostCache(double[] centred, double[] scale, double[] rsqrt, double[] gain, boolean[] active) {
+    }
+
+    private HostCache hostCache;
 
     public WSConv2d(String name, int in, int out, int kernel, int stride, int groups) {
         this(name, in, out, kernel, stride, groups, EPS);
@@ -63,6 +70,10 @@ public class WSConv2d extends Conv2d {
 
     private INDArray standardize(boolean keep) {
         INDArray w = weight.value();
+        hostCache = null;
+        if (HostArrays.eligible(w, gain.value())) {
+            return standardizeOnHost(w, keep);
+        }
         long n = fanIn();
         INDArray w2 = w.reshape('c', n, outChannels);
         INDArray mean = w2.mean(0);
@@ -82,8 +93,107 @@ public class WSConv2d extends Conv2d {
         return hat.reshape('c', w.shape());
     }
 
+    /**
+     * Small kernels (up to {@link HostArrays#MAX_ELEMENTS}) are standardised in one host loop: a dozen native
+     * ops on a few thousand floats cost more in dispatch than the arithmetic. Same formula, in double
+     * precision, rounded once to the kernel's type.
+     */
+    private INDArray standardizeOnHost(INDArray w, boolean keep) {
+        int n = (int) fanIn();
+        int out = outChannels;
+        double[] wv = HostArrays.read(w);
+        double[] g = HostArrays.read(gain.value());
+        double[] mean = new double[out];
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < out; o++) {
+                mean[o] += wv[i * out + o];
+            }
+        }
+        for (int o = 0; o < out; o++) {
+            mean[o] /= n;
+        }
+        double[] centred = new double[n * out];
+        double[] sumSq = new double[out];
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < out; o++) {
+                double d = wv[i * out + o] - mean[o];
+                centred[i * out + o] = d;
+                sumSq[o] += d * d;
+            }
+        }
+        // in float32 the reference's rounding steps are reproduced (var, N*var, rsqrt, *gain, then
+        // W*scale - mean*scale with each product rounded): ill-conditioned sums downstream (the skip gains'
+        // gradients) amplify even one-ulp differences in the kernel
+        boolean f32 = w.dataType() == DataType.FLOAT;
+        double[] rsqrt = new double[out];
+        double[] scale = new double[out];
+        double[] shift = new double[out];
+        boolean[] active = new boolean[out];
+        for (int o = 0; o < out; o++) {
+            double nvar = round(f32, round(f32, sumSq[o] / n) * n);   // N * population variance
+            active[o] = nvar > eps;
+            rsqrt[o] = round(f32, 1.0 / Math.sqrt(Math.max(nvar, eps)));
+            scale[o] = round(f32, rsqrt[o] * g[o]);
+            shift[o] = round(f32, round(f32, mean[o]) * scale[o]);
+        }
+        double[] hat = new double[n * out];
+        for (int i = 0; i < n * out; i++) {
+            int o = i % out;
+            hat[i] = round(f32, wv[i] * scale[o]) - shift[o];
+        }
+        INDArray result = Nd4j.create(w.dataType(), w.shape(), 'c');
+        HostArrays.write(result, hat);
+        cache = null;
+        hostCache = keep ? new HostCache(centred, scale, rsqrt, g, active) : null;
+        return result;
+    }
+
+    private static double round(boolean toFloat, double v) {
+        return toFloat ? (float) v : v;
+    }
+
+    private void accumulateKernelGradOnHost(HostCache c, INDArray kernelGrad) {
+        int out = outChannels;
+        int n = (int) fanIn();
+        double[] gv = HostArrays.read(kernelGrad);
+        double[] gd = new double[out];
+        double[] gMean = new double[out];
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < out; o++) {
+                double gi = gv[i * out + o];
+                gd[o] += gi * c.centred()[i * out + o];
+                gMean[o] += gi;
+            }
+        }
+        double[] dGain = new double[out];
+        double[] coef = new double[out];
+        for (int o = 0; o < out; o++) {
+            gMean[o] /= n;
+            dGain[o] = gd[o] * c.rsqrt()[o];
+            double r = c.rsqrt()[o];
+            coef[o] = c.active()[o] ? r * r * r * c.gain()[o] * gd[o] : 0.0;
+        }
+        double[] dw = new double[n * out];
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < out; o++) {
+                int k = i * out + o;
+                dw[k] = (gv[k] - gMean[o]) * c.scale()[o] - coef[o] * c.centred()[k];
+            }
+        }
+        INDArray dGainArr = Nd4j.create(gain.dataType(), gain.shape(), 'c');
+        HostArrays.write(dGainArr, dGain);
+        gain.accumulateGrad(dGainArr);
+        INDArray dwArr = Nd4j.create(weight.dataType(), weight.shape(), 'c');
+        HostArrays.write(dwArr, dw);
+        weight.accumulateGrad(dwArr);
+    }
+
     @Override
     protected void accumulateKernelGrad(INDArray kernelGrad) {
+        if (hostCache != null) {
+            accumulateKernelGradOnHost(hostCache, HostArrays.eligible(kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
+            return;
+        }
         Cache c = cache;
         if (c == null) {
             throw new IllegalStateException("layer '" + name() + "': backward() called without a preceding forward(x, TRAIN)");
@@ -103,5 +213,6 @@ public class WSConv2d extends Conv2d {
     public void clearCache() {
         super.clearCache();
         cache = null;
+        hostCache = null;
     }
 }

@@ -1,5 +1,6 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.optim.InPlace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -58,13 +59,36 @@ public enum Activation {
             return sigmoid(geluU2(x), false).muli(x);
         }
 
+        @Override
+        public boolean hasGate() {
+            return true;
+        }
+
+        /** {@code {x * s, s}} with the gate {@code s = sigmoid(2u)}. */
+        @Override
+        public INDArray[] applyWithGate(INDArray x) {
+            INDArray s = sigmoid(geluU2(x), false);
+            return new INDArray[] {s.mul(x), s};
+        }
+
+        /**
+         * From the forward's gate: no sigmoid to recompute (each costs as much as all the other passes
+         * together). {@code 1 - s} loses relative precision only where {@code s} is within float rounding of
+         * 1, where the term it multiplies is below that rounding relative to {@code s}.
+         */
+        @Override
+        public INDArray derivative(INDArray x, INDArray s) {
+            INDArray v = cubePlus(x, 1 / (3 * GELU_K)).muli(s).muli(s.rsub(1.0));
+            return InPlace.axpy(6 * GELU_C * GELU_K, v, s.dup());
+        }
+
         public INDArray derivative(INDArray x) {
             INDArray u2 = geluU2(x);
             INDArray s = sigmoid(u2, true);
             INDArray sn = sigmoid(u2.negi(), false);
-            // d = s + 2 x s (1-s) u',  u' = c (1 + 3k x^2)
-            INDArray d = x.dup().muli(x).muli(3 * GELU_K).addi(1).muli(2 * GELU_C).muli(x).muli(s).muli(sn);
-            return d.addi(s);
+            // d = s + x s (1-s) 2c (1 + 3k x^2) = s + 6ck * s (1-s) (x^3 + x/(3k))
+            INDArray v = cubePlus(x, 1 / (3 * GELU_K)).muli(s).muli(sn);
+            return InPlace.axpy(6 * GELU_C * GELU_K, v, s);
         }
     },
     /** Exact GELU {@code x * Phi(x)} (PyTorch default, timm); not the NFNet reference's choice. */
@@ -185,6 +209,24 @@ public enum Activation {
     /** f'(x), as a new array. */
     public abstract INDArray derivative(INDArray x);
 
+    /**
+     * True when the forward pass computes an intermediate (a "gate", such as GELU's {@code sigmoid(2u)}) from
+     * which {@link #derivative(INDArray, INDArray)} is much cheaper than {@link #derivative(INDArray)}.
+     */
+    public boolean hasGate() {
+        return false;
+    }
+
+    /** {@code {f(x), gate}}; the gate is null for activations without one. */
+    public INDArray[] applyWithGate(INDArray x) {
+        return new INDArray[] {apply(x), null};
+    }
+
+    /** f'(x) given the gate {@link #applyWithGate} returned for the same x. */
+    public INDArray derivative(INDArray x, INDArray gate) {
+        return derivative(x);
+    }
+
     private static INDArray erf(INDArray x) {
         return org.nd4j.linalg.factory.Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(x, x));
     }
@@ -205,9 +247,22 @@ public enum Activation {
         return org.nd4j.linalg.factory.Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Exp(x, out));
     }
 
-    /** 2u = 2 sqrt(2/pi) (x + 0.044715 x^3), as a new array (in-place ops only: measured faster in M2.1). */
+    /**
+     * 2u = 2 sqrt(2/pi) (x + 0.044715 x^3), as a new array, rounded in the reference's order (x^3, times k, plus
+     * x), in four passes (cube, scale, BLAS axpy, scale) where x.mul(x)... takes six: the element-wise passes,
+     * not the arithmetic, are GELU's cost.
+     */
     private static INDArray geluU2(INDArray x) {
-        return x.dup().muli(x).muli(GELU_K).addi(1).muli(x).muli(2 * GELU_C);
+        INDArray t = x.ulike();
+        org.nd4j.linalg.factory.Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.same.Cube(x, t));
+        return InPlace.axpy(1.0, x, t.muli(GELU_K)).muli(2 * GELU_C);
+    }
+
+    /** {@code x^3 + a x} as a new array. */
+    private static INDArray cubePlus(INDArray x, double a) {
+        INDArray t = x.ulike();
+        org.nd4j.linalg.factory.Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.same.Cube(x, t));
+        return InPlace.axpy(a, x, t);
     }
 
     /** Looks an activation up by its reference name ({@code gelu}, {@code relu}, {@code silu}/{@code swish}, ...). */

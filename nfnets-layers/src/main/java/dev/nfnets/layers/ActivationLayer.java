@@ -9,7 +9,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public class ActivationLayer extends AbstractLayer {
     private final Activation fn;
     private final double gain;
+    /**
+     * Keep the activation's gate (GELU's sigmoid) from the forward pass for the backward pass: one more
+     * activation-sized array per layer in training, for a backward pass about 4x cheaper (docs/BENCHMARKS.md).
+     * {@code -Dnfnets.activationGates=false} recomputes it instead.
+     */
+    public static final boolean KEEP_GATES = Boolean.parseBoolean(System.getProperty("nfnets.activationGates", "true"));
+
     private INDArray cachedInput;
+    private INDArray cachedGate;
 
     public ActivationLayer(String name, Activation fn) {
         this(name, fn, 1.0);
@@ -32,7 +40,15 @@ public class ActivationLayer extends AbstractLayer {
     @Override
     public INDArray forward(INDArray x, Mode mode) {
         cachedInput = mode.isTraining() ? x : null;
-        INDArray y = fn.apply(x);
+        cachedGate = null;
+        INDArray y;
+        if (mode.isTraining() && KEEP_GATES && fn.hasGate()) {
+            INDArray[] yg = fn.applyWithGate(x);
+            y = yg[0];
+            cachedGate = yg[1];
+        } else {
+            y = fn.apply(x);
+        }
         return gain == 1.0 ? y : y.muli(gain);
     }
 
@@ -40,7 +56,7 @@ public class ActivationLayer extends AbstractLayer {
     public INDArray backward(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
-        INDArray d = fn.derivative(x).muli(gradOut);
+        INDArray d = (cachedGate != null ? fn.derivative(x, cachedGate) : fn.derivative(x)).muli(gradOut);
         return gain == 1.0 ? d : d.muli(gain);
     }
 
@@ -52,5 +68,6 @@ public class ActivationLayer extends AbstractLayer {
     @Override
     public void clearCache() {
         cachedInput = null;
+        cachedGate = null;
     }
 }

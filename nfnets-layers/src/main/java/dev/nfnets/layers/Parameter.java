@@ -117,7 +117,7 @@ public final class Parameter {
     }
 
     public void zeroGrad() {
-        grad.assign(0);
+        HostArrays.zero(grad);
     }
 
     /** Converts value and gradient to {@code type} (used for double-precision gradient checks). */

@@ -31,6 +31,41 @@ class ActivationTest {
         assertTrue(r.maxRelError() < 1e-7, fn + " bound 1e-7: " + r);
     }
 
+    /** The training path keeps GELU's gate from the forward pass; it must give the recomputed derivative. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+    void geluDerivativeFromTheGateEqualsTheRecomputedOne(DataType type) {
+        INDArray x = Nd4j.linspace(-12, 12, 481, DataType.DOUBLE).castTo(type);
+        INDArray[] yg = Activation.GELU.applyWithGate(x);
+        assertEquals(0.0, yg[0].sub(Activation.GELU.apply(x)).amaxNumber().doubleValue(), 0.0);
+        INDArray fromGate = Activation.GELU.derivative(x, yg[1]);
+        INDArray recomputed = Activation.GELU.derivative(x);
+        // float: 1 - s is exact to float rounding of s (6e-8), which the term x s (1-s) u' amplifies to ~2e-6
+        // absolute near |x| = 4 on a derivative of about 1; double: rounding only
+        double bound = type == DataType.FLOAT ? 4e-6 : 1e-13;
+        assertTrue(fromGate.sub(recomputed).amaxNumber().doubleValue() < bound,
+                "max diff " + fromGate.sub(recomputed).amaxNumber() + " at " + type);
+        // the gate is left as it was (the layer may be asked for its backward pass once only, but keep it intact)
+        assertEquals(0.0, yg[1].sub(Activation.GELU.applyWithGate(x)[1]).amaxNumber().doubleValue(), 0.0);
+    }
+
+    @Test
+    void hostArraysRoundTripAndZero() {
+        for (DataType t : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            INDArray a = Nd4j.randn(t, 3, 4);
+            assertTrue(HostArrays.eligible(a));
+            assertTrue(!HostArrays.eligible(a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3))), "a view");
+            double[] v = HostArrays.read(a);
+            assertEquals(a.getDouble(2, 3), v[11], 0.0);
+            v[5] = 42;
+            HostArrays.write(a, v);
+            assertEquals(42.0, a.getDouble(1, 1), 0.0);
+            HostArrays.zero(a);
+            assertEquals(0.0, a.amaxNumber().doubleValue(), 0.0);
+        }
+        assertThrows(IllegalArgumentException.class, () -> HostArrays.write(Nd4j.zeros(DataType.FLOAT, 3), new double[2]));
+    }
+
     @Test
     void geluIsTheTanhApproximation() {
         double x = 1.3;

@@ -1,5 +1,6 @@
 package dev.nfnets.train;
 
+import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.optim.InPlace;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -31,7 +32,20 @@ public final class Ema {
 
     public void update(Map<String, Parameter> params, long step) {
         double d = decayAt(step);
-        params.forEach((k, p) -> InPlace.axpy(1 - d, p.value(), shadow.get(k).muli(d)));
+        params.forEach((k, p) -> {
+            INDArray s = shadow.get(k);
+            if (HostArrays.eligible(s, p.value())) {
+                // small tensors: one host loop instead of two native ops (HostArrays explains why)
+                double[] e = HostArrays.read(s);
+                double[] v = HostArrays.read(p.value());
+                for (int i = 0; i < e.length; i++) {
+                    e[i] = d * e[i] + (1 - d) * v[i];
+                }
+                HostArrays.write(s, e);
+            } else {
+                InPlace.axpy(1 - d, p.value(), s.muli(d));
+            }
+        });
     }
 
     public Map<String, INDArray> shadow() {

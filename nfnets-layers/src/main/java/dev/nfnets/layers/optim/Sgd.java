@@ -1,5 +1,6 @@
 package dev.nfnets.layers.optim;
 
+import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -74,6 +75,11 @@ public final class Sgd implements Optimizer {
             }
             // in place and without temporaries (InPlace.axpy): the gradient buffer holds g, then the update
             INDArray g = p.grad();
+            INDArray hostBuf = momentum != 0 ? buffer(e.getKey(), p) : null;
+            if (HostArrays.eligible(p.value(), g) && (hostBuf == null || HostArrays.eligible(hostBuf))) {
+                stepOnHost(p, hostBuf, lr);
+                continue;
+            }
             if (weightDecay != 0 && decays.test(p)) {
                 InPlace.axpy(weightDecay, p.value(), g);
             }
@@ -86,6 +92,33 @@ public final class Sgd implements Optimizer {
             InPlace.axpy(-lr, update, p.value());
         }
         step++;
+    }
+
+    /**
+     * The same update for a small parameter in one host loop (double precision, rounded once per array):
+     * three bulk copies in and three out instead of four native ops. The gradient buffer ends up holding
+     * the update, as on the native path.
+     */
+    private void stepOnHost(Parameter p, INDArray bufArr, double lr) {
+        double[] w = HostArrays.read(p.value());
+        double[] g = HostArrays.read(p.grad());
+        double wd = weightDecay != 0 && decays.test(p) ? weightDecay : 0;
+        double[] buf = bufArr == null ? null : HostArrays.read(bufArr);
+        for (int i = 0; i < w.length; i++) {
+            double gi = g[i] + wd * w[i];
+            double u = gi;
+            if (buf != null) {
+                buf[i] = momentum * buf[i] + gi;
+                u = nesterov ? gi + momentum * buf[i] : buf[i];
+            }
+            g[i] = u;
+            w[i] -= lr * u;
+        }
+        HostArrays.write(p.value(), w);
+        HostArrays.write(p.grad(), g);
+        if (buf != null) {
+            HostArrays.write(bufArr, buf);
+        }
     }
 
     private INDArray buffer(String name, Parameter p) {
