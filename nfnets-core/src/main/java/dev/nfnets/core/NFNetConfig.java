@@ -130,14 +130,15 @@ public record NFNetConfig(
 
     /**
      * A small NFNet for 28x28 single-channel images (Fashion-MNIST): the reference design (WS convs, gamma
-     * GELU, beta/alpha bookkeeping, SE, skip gains, AGC-friendly) with a two-conv stem that halves the
-     * resolution first (28 -> 14; measured about 2x faster per step than a full-resolution stem on two cores),
-     * then stages of width 64-128-256 at 14, 7 and 4 pixels; about 0.75M parameters. Dropout and stochastic
+     * GELU, beta/alpha bookkeeping, SE, skip gains, AGC-friendly) with a two-conv stem whose first, 16-channel
+     * conv sees the full 28x28 image and whose second halves the resolution (28 -> 14; a stem that halved it
+     * in its first conv trained as fast but scored 2.8 points less after one epoch), then stages of width
+     * 64-128-256 at 14, 7 and 4 pixels; about 0.75M parameters. Dropout and stochastic
      * depth off: in runs of a few epochs they cost more accuracy than they bring (docs/BENCHMARKS.md); set them with
      * {@code NFNetConfig.builder(mnist()).dropRate(..).stochDepthRate(..)} for longer runs.
      */
     public static NFNetConfig mnist() {
-        return new NFNetConfig("nfnet-mnist", 1, 10, new int[] {16, 32}, new int[] {2, 1},
+        return new NFNetConfig("nfnet-mnist", 1, 10, new int[] {16, 32}, new int[] {1, 2},
                 new int[] {64, 128, 256}, new int[] {1, 2, 2}, new int[] {1, 2, 2}, 32, 0.5, 0.2, 0.5, "gelu",
                 Double.NaN, 512, 0.0, 0.0, 28, 28, new int[] {0, 0});
     }

@@ -49,7 +49,7 @@ public final class TrainFashionMnist {
      * an epoch of linear warm-up, cosine decay to 0, weight decay 2e-5 on kernels only, AGC with clipping 0.1
      * (a larger threshold suits batch 128) that leaves the zero-initialised skip gains alone (with the reference's
      * eps of 1e-3 they would stay near 0 for the whole short run), label smoothing 0.1, an EMA of the weights,
-     * random 2-pixel-padded crops and horizontal flips: the same as {@code ./nfnets train}.
+     * horizontal flips and no random crops: the same as {@code ./nfnets train}.
      *
      * @param maxSteps stop after this many steps (0: run all epochs)
      */
@@ -60,7 +60,7 @@ public final class TrainFashionMnist {
                 .momentum(0.9).nesterov(true).weightDecay(2e-5)
                 .clipping(0.1).agcEps(1e-3).agcSkipGains(false)
                 .labelSmoothing(0.1).emaDecay(0.999)
-                .cropPadding(2).flip(true)
+                .cropPadding(0).flip(true)
                 .seed(42)
                 .build();
     }

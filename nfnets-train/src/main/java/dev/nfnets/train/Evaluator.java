@@ -9,7 +9,10 @@ import dev.nfnets.train.data.BatchLoader;
 import dev.nfnets.train.data.Dataset;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Top-1 / top-5 accuracy and mean loss of a model over a dataset, in eval mode. */
+/**
+ * Top-1 / top-5 accuracy and mean loss of a model over a dataset, in eval mode; optionally with flip test-time
+ * augmentation (the logits of each image and of its mirror image averaged).
+ */
 public final class Evaluator {
     private Evaluator() {
     }
@@ -23,6 +26,11 @@ public final class Evaluator {
     }
 
     public static Result evaluate(NFNet model, Dataset data, int batchSize) {
+        return evaluate(model, data, batchSize, false);
+    }
+
+    /** @param flip also run each image mirrored left-right and average the two logits */
+    public static Result evaluate(NFNet model, Dataset data, int batchSize, boolean flip) {
         BatchLoader loader = BatchLoader.sequential(data, batchSize);
         SoftmaxCrossEntropy ce = new SoftmaxCrossEntropy(0);
         long n = 0;
@@ -35,6 +43,9 @@ public final class Evaluator {
                 Batch b = it.next();
                 try (StepScope scope = StepScope.open("eval")) {
                     INDArray logits = model.forward(b.images(), Mode.EVAL);
+                    if (flip) {
+                        logits = logits.addi(model.forward(mirror(b.images()), Mode.EVAL)).muli(0.5);
+                    }
                     lossSum += ce.compute(logits, b.targets()).loss() * b.size();
                     float[][] rows = logits.toFloatMatrix();
                     for (int i = 0; i < rows.length; i++) {
@@ -49,6 +60,14 @@ public final class Evaluator {
             }
         }
         return new Result(n, (double) top1 / n, (double) top5 / n, lossSum / n);
+    }
+
+    /** The images (N, C, H, W) mirrored left-right, as a new array. */
+    static INDArray mirror(INDArray images) {
+        INDArray out = images.ulike();
+        org.nd4j.linalg.factory.Nd4j.exec(org.nd4j.linalg.api.ops.DynamicCustomOp.builder("reverse")
+                .addInputs(images).addOutputs(out).addIntegerArguments(3).build());
+        return out;
     }
 
     /** Number of classes scoring strictly higher than the true one. */

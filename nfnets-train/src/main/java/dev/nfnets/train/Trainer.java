@@ -237,6 +237,8 @@ public final class Trainer {
                 model.parameterCount(), totalSteps, config.batchSize(), config.peakLearningRate(),
                 agc != null ? "AGC clipping " + config.clipping() : "no AGC", train.description());
         Throwable failure = null;
+        Evaluator.Result lastEval = null;
+        long lastEvalStep = -1;
         try {
             while (step < totalSteps) {
                 int epoch = (int) (step / perEpoch);
@@ -275,6 +277,10 @@ public final class Trainer {
                     boolean evalNow = test != null && (step == totalSteps
                             || (config.evalEveryEpochs() > 0 && (epoch + 1) % config.evalEveryEpochs() == 0));
                     Evaluator.Result r = evalNow ? evaluate() : null;
+                    if (r != null) {
+                        lastEval = r;
+                        lastEvalStep = step;
+                    }
                     EpochMetrics em = new EpochMetrics(epoch, step, n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : accSum / n,
                             r == null ? Double.NaN : r.top1(), r == null ? Double.NaN : r.top5(), r == null ? Double.NaN : r.loss(),
                             ema != null, (System.nanoTime() - t0) / 1e9);
@@ -284,10 +290,12 @@ public final class Trainer {
             saveCheckpoint();
             Path weights = runDir.resolve(WEIGHTS_FILE);
             Checkpoint.exportWeights(weights, model, ema);
-            Evaluator.Result finalEval = test == null ? null : evaluate();
+            // the last epoch's evaluation is of these very weights: not run twice
+            Evaluator.Result finalEval = test == null ? null : lastEvalStep == step ? lastEval : evaluate();
             double secs = (System.nanoTime() - t0) / 1e9;
             if (finalEval != null) {
-                log.info("final test evaluation{}: {}", ema != null ? " (EMA weights)" : "", finalEval);
+                log.info("final test evaluation{}{}: {}", ema != null ? " (EMA weights)" : "",
+                        config.evalFlip() ? " (flip test-time augmentation)" : "", finalEval);
             }
             return new Result(step, finalEval, runDir, weights, checkpointFile(), secs);
         } catch (RuntimeException | IOException | Error e) {
@@ -299,12 +307,12 @@ public final class Trainer {
         }
     }
 
-    /** Evaluates on the test set with the EMA weights when EMA is on. */
+    /** Evaluates on the test set with the EMA weights when EMA is on (and flip test-time augmentation when configured). */
     public Evaluator.Result evaluate() {
         Map<String, Parameter> params = model.namedParameters();
         Map<String, INDArray> raw = ema == null ? null : ema.swapIn(params);
         try {
-            return Evaluator.evaluate(model, test, Math.max(config.batchSize(), 100));
+            return Evaluator.evaluate(model, test, Math.max(config.batchSize(), 100), config.evalFlip());
         } finally {
             if (raw != null) {
                 Ema.restore(params, raw);

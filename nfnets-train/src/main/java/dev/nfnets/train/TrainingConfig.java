@@ -30,6 +30,8 @@ import java.io.UncheckedIOException;
  * @param cropPadding       random crop with this much zero padding (0 = off)
  * @param mixupAlpha        MixUp/CutMix Beta parameter (0 = off); half of each batch is MixUp, half CutMix
  * @param maxSteps          stop after this many steps (0 = run all epochs)
+ * @param evalFlip          evaluate on each image and its mirror image and average the logits (test-time
+ *                          augmentation; off by default, and every report says when it is on)
  * @param checkpointEvery   steps between checkpoints (0 = only at the end)
  */
 public record TrainingConfig(
@@ -54,6 +56,7 @@ public record TrainingConfig(
         int randAugmentLayers,
         double randAugmentMagnitude,
         int evalEveryEpochs,
+        boolean evalFlip,
         int checkpointEvery,
         long seed) {
 
@@ -139,6 +142,7 @@ public record TrainingConfig(
         n.put("randAugmentLayers", randAugmentLayers);
         n.put("randAugmentMagnitude", randAugmentMagnitude);
         n.put("evalEveryEpochs", evalEveryEpochs);
+        n.put("evalFlip", evalFlip);
         n.put("checkpointEvery", checkpointEvery);
         n.put("seed", seed);
         try {
@@ -177,6 +181,7 @@ public record TrainingConfig(
         b.randAugmentLayers = n.path("randAugmentLayers").asInt(b.randAugmentLayers);
         b.randAugmentMagnitude = n.path("randAugmentMagnitude").asDouble(b.randAugmentMagnitude);
         b.evalEveryEpochs = n.path("evalEveryEpochs").asInt(b.evalEveryEpochs);
+        b.evalFlip = n.path("evalFlip").asBoolean(false);
         b.checkpointEvery = n.path("checkpointEvery").asInt(b.checkpointEvery);
         b.seed = n.path("seed").asLong(b.seed);
         return b.build();
@@ -204,6 +209,7 @@ public record TrainingConfig(
         private int randAugmentLayers = 0;
         private double randAugmentMagnitude = 0;
         private int evalEveryEpochs = 1;
+        private boolean evalFlip = false;
         private int checkpointEvery = 500;
         private long seed = 0;
 
@@ -233,6 +239,7 @@ public record TrainingConfig(
             randAugmentLayers = c.randAugmentLayers;
             randAugmentMagnitude = c.randAugmentMagnitude;
             evalEveryEpochs = c.evalEveryEpochs;
+            evalFlip = c.evalFlip;
             checkpointEvery = c.checkpointEvery;
             seed = c.seed;
         }
@@ -257,13 +264,14 @@ public record TrainingConfig(
         public Builder mixupAlpha(double v) { mixupAlpha = v; return this; }
         public Builder randAugment(int layers, double magnitude) { randAugmentLayers = layers; randAugmentMagnitude = magnitude; return this; }
         public Builder evalEveryEpochs(int v) { evalEveryEpochs = v; return this; }
+        public Builder evalFlip(boolean v) { evalFlip = v; return this; }
         public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
 
         public TrainingConfig build() {
             return new TrainingConfig(model, batchSize, epochs, maxSteps, learningRate, baseLearningRate, warmupEpochs,
                     momentum, nesterov, weightDecay, clipping, agcEps, agcSkipGains, labelSmoothing, emaDecay, cropPadding, flip,
-                    mixupAlpha, randAugmentLayers, randAugmentMagnitude, evalEveryEpochs, checkpointEvery, seed);
+                    mixupAlpha, randAugmentLayers, randAugmentMagnitude, evalEveryEpochs, evalFlip, checkpointEvery, seed);
         }
     }
 }

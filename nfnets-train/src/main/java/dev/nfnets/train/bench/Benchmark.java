@@ -386,7 +386,8 @@ public final class Benchmark {
     /**
      * Memory soak: {@code o.warmup()} warm-up training steps, then {@code o.steps()} training steps, sampling
      * the current resident set ({@code VmRSS}) after the first step and every {@code sampleEvery} steps (and
-     * after the last). {@code o.kind()} is ignored: the soak always trains.
+     * after the last). {@code o.kind()} is ignored: the soak always trains. Like the trainer, it runs a GC every
+     * {@link dev.nfnets.layers.memory.NativeMemory#DEFAULT_EVERY} steps.
      */
     public static SoakResult soak(Options o, int sampleEvery) {
         if (sampleEvery <= 0) {
@@ -403,6 +404,9 @@ public final class Benchmark {
         for (int i = 0; i < train.steps(); i++) {
             times[i] = h.step(train.warmup() + i);
             int done = i + 1;
+            // the trainer's cadence (Trainer.fit), so that the soak measures what a training run holds; the
+            // collection is outside the timed step
+            dev.nfnets.layers.memory.NativeMemory.collectEvery(done, dev.nfnets.layers.memory.NativeMemory.DEFAULT_EVERY);
             if (i == 0 || done % sampleEvery == 0 || done == train.steps()) {
                 Runtime rt = Runtime.getRuntime();
                 Sample s = new Sample(done, readStatusBytes("VmRSS"), rt.totalMemory() - rt.freeMemory(), rt.totalMemory(), times[i]);

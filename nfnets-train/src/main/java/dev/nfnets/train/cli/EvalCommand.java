@@ -25,6 +25,8 @@ final class EvalCommand implements Callable<Integer> {
     Path fashionDir;
     @Option(names = "--image-size", description = "crop size for image folders (default: the model's test size)")
     Integer imageSize;
+    @Option(names = "--tta-flip", description = "average the logits of each image and its mirror image")
+    boolean ttaFlip;
     @Option(names = "--batch-size", defaultValue = "100", description = "default: ${DEFAULT-VALUE}")
     int batchSize;
 
@@ -43,9 +45,9 @@ final class EvalCommand implements Callable<Integer> {
                     + test.channels() + " channels) does not fit the model (" + mc.numClasses() + " classes, "
                     + mc.inChannels() + " channels)");
         }
-        Evaluator.Result r = Evaluator.evaluate(net, test, batchSize);
-        System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d images)%n", 100 * r.top1(), 100 * r.top5(),
-                r.loss(), r.examples());
+        Evaluator.Result r = Evaluator.evaluate(net, test, batchSize, ttaFlip);
+        System.out.printf(Locale.ROOT, "top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d images%s)%n", 100 * r.top1(), 100 * r.top5(),
+                r.loss(), r.examples(), ttaFlip ? ", flip test-time augmentation" : "");
         return 0;
     }
 }

@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--model", defaultValue = "mnist", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;
-    @Option(names = "--epochs", defaultValue = "5", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", defaultValue = "6", description = "default: ${DEFAULT-VALUE}")
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "stop after this many steps (0: all epochs)")
     long steps;
@@ -70,10 +70,15 @@ final class TrainCommand implements Callable<Integer> {
     double labelSmoothing;
     @Option(names = "--ema-decay", defaultValue = "0.999", description = "EMA of the weights, 0 disables (default: ${DEFAULT-VALUE})")
     double emaDecay;
-    @Option(names = "--crop-padding", defaultValue = "2", description = "random crop with this padding, 0 disables (default: ${DEFAULT-VALUE})")
+    @Option(names = "--crop-padding", defaultValue = "0",
+            description = "random crop with this padding, 0 disables (default: ${DEFAULT-VALUE}; 2 cost 2.9 points of "
+                    + "Fashion-MNIST accuracy after one epoch)")
     int cropPadding;
     @Option(names = "--no-flip", description = "disable random horizontal flips")
     boolean noFlip;
+    @Option(names = "--tta-flip", description = "evaluate with flip test-time augmentation: average the logits of each "
+            + "test image and its mirror image (reported as such)")
+    boolean ttaFlip;
     @Option(names = "--mixup", defaultValue = "0", description = "MixUp/CutMix Beta alpha, 0 disables (reference: 0.2)")
     double mixup;
     @Option(names = "--randaugment", description = "RandAugment LAYERS,MAGNITUDE (reference: 4,5 for F0)")
@@ -121,7 +126,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         TrainingConfig.Builder tb = TrainingConfig.builder(mc).epochs(epochs).maxSteps(steps).batchSize(batchSize)
                 .warmupEpochs(warmupEpochs).baseLearningRate(baseLr).weightDecay(weightDecay).clipping(clipping).agcEps(agcEps).agcSkipGains(agcSkipGains).labelSmoothing(labelSmoothing)
-                .emaDecay(emaDecay).cropPadding(cropPadding).flip(!noFlip).mixupAlpha(mixup).seed(seed)
+                .emaDecay(emaDecay).cropPadding(cropPadding).flip(!noFlip).evalFlip(ttaFlip).mixupAlpha(mixup).seed(seed)
                 .checkpointEvery(checkpointEvery);
         if (lr != null) {
             tb.learningRate(lr);
@@ -183,7 +188,8 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "trained %s for %d steps in %.0f s%n", mc.name(), r.steps(), r.seconds());
         if (r.test() != null) {
             System.out.printf(Locale.ROOT, "test accuracy: top-1 %.2f%%, top-5 %.2f%% on %d images%s%n", 100 * r.test().top1(),
-                    100 * r.test().top5(), r.test().examples(), emaDecay > 0 ? " (EMA weights)" : "");
+                    100 * r.test().top5(), r.test().examples(), (emaDecay > 0 ? " (EMA weights)" : "")
+                    + (ttaFlip ? " (flip test-time augmentation)" : ""));
         }
         System.out.println("run folder: " + runDir.toAbsolutePath());
         return 0;
