@@ -56,6 +56,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object instead of text")
     boolean json;
 
+    @Option(names = "--threads", defaultValue = "0",
+            description = "native threads; 0 = auto, as for train: 1 for models under 100M multiply-accumulates per image, "
+                    + "else all cores, unless OMP_NUM_THREADS is set (default: ${DEFAULT-VALUE})")
+    int threads;
+
     @Override
     public Integer call() throws Exception {
         NFNetConfig c = Models.resolve(model);
@@ -68,6 +73,7 @@ public final class BenchCommand implements Callable<Integer> {
             b.size(size);
         }
         Benchmark.Options o = b.build();
+        Threads.apply(threads, c, size != null ? size : c.trainSize());
         if (soak) {
             Benchmark.SoakResult r = Benchmark.soak(o, sampleEvery);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());

@@ -27,6 +27,9 @@ final class EvalCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--tta-flip", description = "average the logits of each image and its mirror image")
     boolean ttaFlip;
+    @Option(names = "--threads", defaultValue = "0",
+            description = "native threads; 0 = auto, as for train (default: ${DEFAULT-VALUE})")
+    int threads;
     @Option(names = "--batch-size", defaultValue = "100", description = "default: ${DEFAULT-VALUE}")
     int batchSize;
 
@@ -36,6 +39,7 @@ final class EvalCommand implements Callable<Integer> {
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig mc = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model"));
+        Threads.apply(threads, mc, imageSize == null ? mc.testSize() : imageSize);
         NFNet net = new NFNet(mc);
         Weights.load(net, wf, name -> false);
         DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);

@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--model", defaultValue = "mnist", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;
-    @Option(names = "--epochs", defaultValue = "6", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", defaultValue = "8", description = "default: ${DEFAULT-VALUE}")
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "stop after this many steps (0: all epochs)")
     long steps;
@@ -104,6 +104,11 @@ final class TrainCommand implements Callable<Integer> {
     boolean noProgress;
     @Option(names = "--log-every", defaultValue = "100", description = "steps between log lines (default: ${DEFAULT-VALUE})")
     int logEvery;
+    @Option(names = "--threads", defaultValue = "0",
+            description = "native threads (ND4J, OpenMP, oneDNN); 0 = auto: 1 for models under 100M multiply-accumulates "
+                    + "per image (nfnet-mnist: 1.8x faster per step than 2 threads on 2 cores), else all cores, unless "
+                    + "OMP_NUM_THREADS is set (default: ${DEFAULT-VALUE})")
+    int threads;
 
     @Override
     public Integer call() throws Exception {
@@ -114,6 +119,7 @@ final class TrainCommand implements Callable<Integer> {
                     ds.train().numClasses(), ds.train().channels());
             mc = NFNetConfig.builder(mc).numClasses(ds.train().numClasses()).inChannels(ds.train().channels()).build();
         }
+        Threads.apply(threads, mc, imageSize == null ? mc.trainSize() : imageSize);
         if (dropout != null || stochDepth != null) {
             NFNetConfig.Builder b = NFNetConfig.builder(mc);
             if (dropout != null) {
