@@ -73,7 +73,10 @@ public final class BenchCommand implements Callable<Integer> {
             b.size(size);
         }
         Benchmark.Options o = b.build();
-        Threads.apply(threads, c, size != null ? size : c.trainSize());
+        java.util.Optional<Integer> rerun = Threads.apply(threads, c, size != null ? size : c.trainSize());
+        if (rerun.isPresent()) {
+            return rerun.get();
+        }
         if (soak) {
             Benchmark.SoakResult r = Benchmark.soak(o, sampleEvery);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());

@@ -39,7 +39,10 @@ final class EvalCommand implements Callable<Integer> {
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig mc = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model"));
-        Threads.apply(threads, mc, imageSize == null ? mc.testSize() : imageSize);
+        java.util.Optional<Integer> rerun = Threads.apply(threads, mc, imageSize == null ? mc.testSize() : imageSize);
+        if (rerun.isPresent()) {
+            return rerun.get();
+        }
         NFNet net = new NFNet(mc);
         Weights.load(net, wf, name -> false);
         DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);

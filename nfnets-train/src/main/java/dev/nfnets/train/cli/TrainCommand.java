@@ -113,13 +113,17 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         NFNetConfig mc = Models.resolve(model);
+        // before loading data: a small model may restart this command with one native thread
+        java.util.Optional<Integer> rerun = Threads.apply(threads, mc, imageSize == null ? mc.trainSize() : imageSize);
+        if (rerun.isPresent()) {
+            return rerun.get();
+        }
         DataSets.Pair ds = DataSets.resolve(data, fashionDir, testData, imageSize == null ? mc.trainSize() : imageSize);
         if (mc.numClasses() != ds.train().numClasses() || mc.inChannels() != ds.train().channels()) {
             System.out.printf("model: %s adapted to the data: %d classes, %d input channels%n", mc.name(),
                     ds.train().numClasses(), ds.train().channels());
             mc = NFNetConfig.builder(mc).numClasses(ds.train().numClasses()).inChannels(ds.train().channels()).build();
         }
-        Threads.apply(threads, mc, imageSize == null ? mc.trainSize() : imageSize);
         if (dropout != null || stochDepth != null) {
             NFNetConfig.Builder b = NFNetConfig.builder(mc);
             if (dropout != null) {
