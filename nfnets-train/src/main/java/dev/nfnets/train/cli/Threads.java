@@ -21,9 +21,10 @@ final class Threads {
     }
 
     /**
-     * Applies {@code --threads}. A positive count, or auto (0) when {@code OMP_NUM_THREADS} is unset, is applied
-     * at run time with {@link NativeThreads#set} (OpenMP and ND4J's master threads); auto picks
-     * {@link NativeThreads#auto} for the model's size. ND4J's own worker pool keeps the size the process started
+     * Applies {@code --threads}. A positive count, or auto (0) in a stand-alone command when {@code OMP_NUM_THREADS}
+     * is unset, is applied at run time with {@link NativeThreads#set} (OpenMP and ND4J's master threads); auto picks
+     * {@link NativeThreads#auto} for the model's size. Embedded calls ({@link NFNetsCli#execute}) with auto change
+     * nothing. ND4J's own worker pool keeps the size the process started
      * with and, when idle, spins on a core (measured 10-20% slower steps than with {@code OMP_NUM_THREADS}); so a
      * stand-alone command that needs fewer threads than it started with runs itself again as a child process
      * with {@code OMP_NUM_THREADS} set, and returns its exit code.
@@ -44,6 +45,9 @@ final class Threads {
             why = "--threads";
         } else if (ompSet) {
             LOG.info("native threads: {} (OMP_NUM_THREADS={})", NativeThreads.current(), omp);
+            return Optional.empty();
+        } else if (standaloneArgs == null) {
+            // embedded (NFNetsCli.execute from a test or an application): auto leaves the process's threads alone
             return Optional.empty();
         } else {
             long macs = ModelSummary.of(model, size).totalMacs();
