@@ -11,7 +11,8 @@ public class ActivationLayer extends AbstractLayer {
     private final double gain;
     /**
      * Keep the activation's gate (GELU's sigmoid) from the forward pass for the backward pass: one more
-     * activation-sized array per layer in training, for a backward pass about 4x cheaper (docs/BENCHMARKS.md).
+     * activation-sized array per layer in training, for a backward pass without the two sigmoids that dominate
+     * its cost (nfnet-mnist step backward 420 -> 290 ms; F0: same step time, +8% peak memory; docs/BENCHMARKS.md).
      * {@code -Dnfnets.activationGates=false} recomputes it instead.
      */
     public static final boolean KEEP_GATES = Boolean.parseBoolean(System.getProperty("nfnets.activationGates", "true"));
