@@ -115,25 +115,23 @@ public final class Agc implements Optimizer {
                 nonSingleton++;
             }
         }
-        INDArray p2;
-        INDArray g2;
+        // the unit layout as a c-order (rows, units) matrix whose columns are the units
+        long rows;
         if (nonSingleton <= 1) {
-            p2 = value.reshape('c', value.length(), 1);
-            g2 = grad.reshape('c', grad.length(), 1);
+            rows = value.length();
         } else if (shape.length == 2 || shape.length == 3) {
-            long rest = value.length() / shape[0];
-            p2 = value.reshape('c', shape[0], rest);
-            g2 = grad.reshape('c', shape[0], rest);
+            rows = shape[0];
         } else if (shape.length == 4) {
-            long units = shape[3];
-            p2 = value.reshape('c', value.length() / units, units);
-            g2 = grad.reshape('c', grad.length() / units, units);
+            rows = value.length() / shape[3];
         } else {
             throw new IllegalArgumentException("AGC: no unit-wise norm for a rank-" + shape.length + " parameter");
         }
+        long cols = value.length() / rows;
         if (HostArrays.eligible(value, grad)) {
-            return clipOnHost(value, grad, (int) p2.size(0), (int) p2.size(1), clipping, eps);
+            return clipOnHost(value, grad, (int) rows, (int) cols, clipping, eps);
         }
+        INDArray p2 = value.reshape('c', rows, cols);
+        INDArray g2 = grad.reshape('c', rows, cols);
         // the per-unit arithmetic runs on the host: a few hundred floats per tensor, where a dozen tiny native
         // ops per tensor (hundreds of tensors per step) cost more than the norms themselves
         double[] pn = columnNorms(p2).toDoubleVector();

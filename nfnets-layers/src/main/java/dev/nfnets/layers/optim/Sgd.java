@@ -75,9 +75,9 @@ public final class Sgd implements Optimizer {
             }
             // in place and without temporaries (InPlace.axpy): the gradient buffer holds g, then the update
             INDArray g = p.grad();
-            INDArray hostBuf = momentum != 0 ? buffer(e.getKey(), p) : null;
-            if (HostArrays.eligible(p.value(), g) && (hostBuf == null || HostArrays.eligible(hostBuf))) {
-                stepOnHost(p, hostBuf, lr);
+            INDArray buf = momentum != 0 ? buffer(e.getKey(), p) : null;
+            if (HostArrays.eligible(p.value(), g) && (buf == null || HostArrays.eligible(buf))) {
+                stepOnHost(p, buf, lr);
                 continue;
             }
             if (weightDecay != 0 && decays.test(p)) {
@@ -85,7 +85,6 @@ public final class Sgd implements Optimizer {
             }
             INDArray update = g;
             if (momentum != 0) {
-                INDArray buf = buffer(e.getKey(), p);
                 InPlace.axpy(1.0, g, buf.muli(momentum));
                 update = nesterov ? InPlace.axpy(momentum, buf, g) : buf;
             }
