@@ -1,5 +1,6 @@
 package dev.nfnets.core;
 
+import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
@@ -9,6 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -130,6 +132,9 @@ public final class Agc implements Optimizer {
         if (HostArrays.eligible(value, grad)) {
             return clipOnHost(value, grad, (int) rows, (int) cols, clipping, eps);
         }
+        if (FloatKernels.eligible(value, grad)) {
+            return clipFloat(value, grad, (int) rows, (int) cols, clipping, eps);
+        }
         INDArray p2 = value.reshape('c', rows, cols);
         INDArray g2 = grad.reshape('c', rows, cols);
         // the per-unit arithmetic runs on the host: a few hundred floats per tensor, where a dozen tiny native
@@ -171,6 +176,37 @@ public final class Agc implements Optimizer {
                 g[k] *= factor[k % cols];
             }
             HostArrays.write(grad, g);
+        }
+        return result;
+    }
+
+    /**
+     * Large FLOAT tensors: the column sums of squares of the weights and the gradient in one read-only pass
+     * over their native memory each ({@link FloatKernels}, double precision), and a rescaling pass only when a
+     * unit was clipped.
+     */
+    private static Clip clipFloat(INDArray value, INDArray grad, int rows, int cols, double clipping, double eps) {
+        FloatBuffer w = FloatKernels.floats(value);
+        FloatBuffer g = FloatKernels.floats(grad);
+        double[] pn = new double[cols];
+        double[] gn = new double[cols];
+        FloatKernels.columnSquares(w, rows, cols, pn);
+        FloatKernels.columnSquares(g, rows, cols, gn);
+        for (int c = 0; c < cols; c++) {
+            pn[c] = Math.sqrt(pn[c]);
+            gn[c] = Math.sqrt(gn[c]);
+        }
+        double[] factor = new double[cols];
+        Clip result = factors(pn, gn, clipping, eps, factor);
+        if (result.clippedUnits > 0) {
+            FloatKernels.parallel(rows, (long) rows * cols, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int base = r * cols;
+                    for (int c = 0; c < cols; c++) {
+                        g.put(base + c, (float) (g.get(base + c) * factor[c]));
+                    }
+                }
+            });
         }
         return result;
     }

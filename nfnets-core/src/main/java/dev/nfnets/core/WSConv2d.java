@@ -1,6 +1,7 @@
 package dev.nfnets.core;
 
 import dev.nfnets.layers.Conv2d;
+import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Padding;
@@ -10,6 +11,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.nio.FloatBuffer;
 
 /**
  * Scaled weight-standardised convolution (NFNet reference {@code WSConv2D}): per output channel
@@ -38,6 +41,12 @@ public class WSConv2d extends Conv2d {
     }
 
     private HostCache hostCache;
+
+    /** Per-channel quantities of a large FLOAT kernel standardised by {@link FloatKernels}; no centred copy. */
+    private record FloatCache(double[] mean, double[] scale, double[] rsqrt, double[] gain, boolean[] active) {
+    }
+
+    private FloatCache floatCache;
 
     public WSConv2d(String name, int in, int out, int kernel, int stride, int groups) {
         this(name, in, out, kernel, stride, groups, EPS);
@@ -71,8 +80,12 @@ public class WSConv2d extends Conv2d {
     private INDArray standardize(boolean keep) {
         INDArray w = weight.value();
         hostCache = null;
+        floatCache = null;
         if (HostArrays.eligible(w, gain.value())) {
             return standardizeOnHost(w, keep);
+        }
+        if (FloatKernels.eligible(w, gain.value())) {
+            return standardizeFloat(w, keep);
         }
         long n = fanIn();
         INDArray w2 = w.reshape('c', n, outChannels);
@@ -148,6 +161,108 @@ public class WSConv2d extends Conv2d {
         return result;
     }
 
+    /**
+     * Large FLOAT kernels: the host path's formula and rounding steps in three passes over the kernel's native
+     * memory (column means, centred sums of squares, the standardised kernel), split over the cores by
+     * {@link FloatKernels}; only per-channel numbers are kept for the backward pass, which recomputes
+     * {@code W - mean} as it goes.
+     */
+    private INDArray standardizeFloat(INDArray w, boolean keep) {
+        int n = (int) fanIn();
+        int out = outChannels;
+        FloatBuffer wb = FloatKernels.floats(w);
+        double[] g = HostArrays.read(gain.value());
+        double[] mean = new double[out];
+        FloatKernels.columnSums(wb, n, out, mean);
+        for (int o = 0; o < out; o++) {
+            mean[o] /= n;
+        }
+        double[] sumSq = new double[out];
+        FloatKernels.parallel(out, (long) n * out, (c0, c1) -> {
+            for (int i = 0; i < n; i++) {
+                int base = i * out;
+                for (int o = c0; o < c1; o++) {
+                    double d = wb.get(base + o) - mean[o];
+                    sumSq[o] += d * d;
+                }
+            }
+        });
+        double[] rsqrt = new double[out];
+        double[] scale = new double[out];
+        double[] shift = new double[out];
+        boolean[] active = new boolean[out];
+        for (int o = 0; o < out; o++) {
+            double nvar = (float) ((float) (sumSq[o] / n) * n);
+            active[o] = nvar > eps;
+            rsqrt[o] = (float) (1.0 / Math.sqrt(Math.max(nvar, eps)));
+            scale[o] = (float) (rsqrt[o] * g[o]);
+            shift[o] = (float) ((float) mean[o] * scale[o]);
+        }
+        INDArray result = Nd4j.create(DataType.FLOAT, w.shape(), 'c');
+        FloatBuffer hb = FloatKernels.floats(result);
+        FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
+            for (int i = r0; i < r1; i++) {
+                int base = i * out;
+                for (int o = 0; o < out; o++) {
+                    hb.put(base + o, (float) ((float) (wb.get(base + o) * scale[o]) - shift[o]));
+                }
+            }
+        });
+        floatCache = keep ? new FloatCache(mean, scale, rsqrt, g, active) : null;
+        return result;
+    }
+
+    /**
+     * The backward pass of {@link #standardizeFloat}: one pass for the per-channel sums of {@code G} and
+     * {@code G (W - mean)}, one that adds {@code dW} straight into the weight's gradient buffer.
+     */
+    private void accumulateKernelGradFloat(FloatCache c, INDArray kernelGrad) {
+        int n = (int) fanIn();
+        int out = outChannels;
+        FloatBuffer gb = FloatKernels.floats(kernelGrad);
+        FloatBuffer wb = FloatKernels.floats(weight.value());
+        double[] gSum = new double[out];
+        double[] gd = new double[out];
+        double[] mean = c.mean();
+        FloatKernels.parallel(out, (long) n * out, (c0, c1) -> {
+            for (int i = 0; i < n; i++) {
+                int base = i * out;
+                for (int o = c0; o < c1; o++) {
+                    double gi = gb.get(base + o);
+                    gSum[o] += gi;
+                    gd[o] += gi * (wb.get(base + o) - mean[o]);
+                }
+            }
+        });
+        double[] dGain = new double[out];
+        double[] gMean = new double[out];
+        double[] coef = new double[out];
+        for (int o = 0; o < out; o++) {
+            gMean[o] = gSum[o] / n;
+            dGain[o] = gd[o] * c.rsqrt()[o];
+            double r = c.rsqrt()[o];
+            coef[o] = c.active()[o] ? r * r * r * c.gain()[o] * gd[o] : 0.0;
+        }
+        INDArray dGainArr = Nd4j.create(gain.dataType(), gain.shape(), 'c');
+        HostArrays.write(dGainArr, dGain);
+        gain.accumulateGrad(dGainArr);
+        if (weight.isFrozen()) {
+            return;
+        }
+        double[] scale = c.scale();
+        FloatBuffer db = FloatKernels.floats(weight.grad());
+        FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
+            for (int i = r0; i < r1; i++) {
+                int base = i * out;
+                for (int o = 0; o < out; o++) {
+                    int k = base + o;
+                    float dw = (float) ((gb.get(k) - gMean[o]) * scale[o] - coef[o] * (wb.get(k) - mean[o]));
+                    db.put(k, db.get(k) + dw);
+                }
+            }
+        });
+    }
+
     private static double round(boolean toFloat, double v) {
         return toFloat ? (float) v : v;
     }
@@ -190,6 +305,10 @@ public class WSConv2d extends Conv2d {
 
     @Override
     protected void accumulateKernelGrad(INDArray kernelGrad) {
+        if (floatCache != null) {
+            accumulateKernelGradFloat(floatCache, FloatKernels.eligible(kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
+            return;
+        }
         if (hostCache != null) {
             accumulateKernelGradOnHost(hostCache, HostArrays.eligible(kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
             return;
@@ -214,5 +333,6 @@ public class WSConv2d extends Conv2d {
         super.clearCache();
         cache = null;
         hostCache = null;
+        floatCache = null;
     }
 }

@@ -1,5 +1,6 @@
 package dev.nfnets.core;
 
+import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
@@ -23,24 +24,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Small parameters take host paths (weight standardisation, AGC, SGD; {@link HostArrays}); large ones the
- * native ops. Both must compute the same thing: each case runs once with the host paths on and once with
- * them off and compares.
+ * Small parameters take host paths (weight standardisation, AGC, SGD; {@link HostArrays}), large FLOAT ones
+ * the {@link FloatKernels} loops over native memory, anything else the native ops. All must compute the same
+ * thing: each case runs on each path and is compared with the native one.
  */
 class HostPathsTest {
     private final long defaultLimit = HostArrays.MAX_ELEMENTS;
 
+    enum Path { HOST, FLOAT_KERNELS, NATIVE }
+
     @AfterEach
     void restore() {
         HostArrays.setMaxElements(defaultLimit);
+        FloatKernels.setEnabled(true);
     }
 
     private static <T> T withHost(boolean on, Supplier<T> body) {
-        long old = HostArrays.setMaxElements(on ? Long.MAX_VALUE : 0);
+        return withPath(on ? Path.HOST : Path.NATIVE, body);
+    }
+
+    private static <T> T withPath(Path path, Supplier<T> body) {
+        long old = HostArrays.setMaxElements(path == Path.HOST ? Long.MAX_VALUE : 0);
+        boolean oldKernels = FloatKernels.setEnabled(path == Path.FLOAT_KERNELS);
         try {
             return body.get();
         } finally {
             HostArrays.setMaxElements(old);
+            FloatKernels.setEnabled(oldKernels);
         }
     }
 
@@ -51,13 +61,17 @@ class HostPathsTest {
 
     /** Standardised kernel, output, and the gradients of input, raw weight, gain and bias. */
     private static INDArray[] wsStep(DataType type, boolean host) {
-        return withHost(host, () -> {
+        return wsStep(type, host ? Path.HOST : Path.NATIVE, 6, 8, 2);
+    }
+
+    private static INDArray[] wsStep(DataType type, Path path, int in, int out, int groups) {
+        return withPath(path, () -> {
             Nd4j.getRandom().setSeed(99);
-            WSConv2d c = new WSConv2d("ws", 6, 8, 3, 1, 2);
+            WSConv2d c = new WSConv2d("ws", in, out, 3, 1, groups);
             c.castParameters(type);
-            c.gain().value().assign(Nd4j.rand(type, 8).addi(0.5));
-            INDArray x = Nd4j.randn(type, 2, 6, 5, 5);
-            INDArray g = Nd4j.randn(type, 2, 8, 5, 5);
+            c.gain().value().assign(Nd4j.rand(type, out).addi(0.5));
+            INDArray x = Nd4j.randn(type, 2, in, 5, 5);
+            INDArray g = Nd4j.randn(type, 2, out, 5, 5);
             INDArray kernel;
             INDArray y;
             INDArray dx;
@@ -83,6 +97,22 @@ class HostPathsTest {
         }
     }
 
+    /**
+     * Large FLOAT kernels: the FloatKernels path against the native ops, once with a kernel small enough for
+     * one thread and once with 96x96x3x3 = 82,944 elements, which the passes split over the threads.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 96})
+    void weightStandardisationAgreesOnTheFloatKernelPath(int channels) {
+        INDArray[] kernels = wsStep(DataType.FLOAT, Path.FLOAT_KERNELS, channels, channels, 1);
+        INDArray[] nat = wsStep(DataType.FLOAT, Path.NATIVE, channels, channels, 1);
+        String[] names = {"kernel", "output", "input grad", "weight grad", "gain grad", "bias grad"};
+        for (int i = 0; i < nat.length; i++) {
+            double d = maxRelDiff(nat[i], kernels[i]);
+            assertTrue(d < 2e-5, names[i] + ": float kernels and native differ by " + d);
+        }
+    }
+
     @Test
     void weightStandardisationGradientsAreExactOnTheNativePath() {
         withHost(false, () -> {
@@ -98,11 +128,17 @@ class HostPathsTest {
 
     /** AGC + Nesterov SGD with weight decay over a few steps: parameters and momentum after each path. */
     private static Map<String, INDArray> optimizerRun(boolean host) {
-        return withHost(host, () -> {
+        return optimizerRun(host ? Path.HOST : Path.NATIVE);
+    }
+
+    private static Map<String, INDArray> optimizerRun(Path path) {
+        return withPath(path, () -> {
             Nd4j.getRandom().setSeed(5);
             Map<String, Parameter> params = new LinkedHashMap<>();
             params.put("w", new Parameter("w", Nd4j.randn(DataType.FLOAT, 3, 3, 4, 5), Tag.WEIGHT));
             params.put("fc", new Parameter("fc", Nd4j.randn(DataType.FLOAT, 7, 3), Tag.WEIGHT));
+            // large enough for the FloatKernels passes to split over threads
+            params.put("big", new Parameter("big", Nd4j.randn(DataType.FLOAT, 1, 1, 300, 200), Tag.WEIGHT));
             params.put("gain", new Parameter("gain", Nd4j.ones(DataType.FLOAT, 5), Tag.GAIN));
             params.put("skip", new Parameter("skip", Nd4j.zeros(DataType.FLOAT, 1), Tag.SKIP_GAIN));
             Agc opt = new Agc(Sgd.builder().learningRate(0.3).momentum(0.9).nesterov(true).weightDecay(0.01).build(), 0.05, 1e-3);
@@ -134,6 +170,17 @@ class HostPathsTest {
         for (String k : nat.keySet()) {
             double d = maxRelDiff(nat.get(k), host.get(k));
             assertTrue(d < 1e-5, k + ": host and native differ by " + d);
+        }
+    }
+
+    @Test
+    void agcAndSgdAgreeOnTheFloatKernelPath() {
+        Map<String, INDArray> kernels = optimizerRun(Path.FLOAT_KERNELS);
+        Map<String, INDArray> nat = optimizerRun(Path.NATIVE);
+        assertEquals(nat.keySet(), kernels.keySet());
+        for (String k : nat.keySet()) {
+            double d = maxRelDiff(nat.get(k), kernels.get(k));
+            assertTrue(d < 1e-5, k + ": float kernels and native differ by " + d);
         }
     }
 }

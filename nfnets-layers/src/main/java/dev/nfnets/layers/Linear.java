@@ -61,7 +61,8 @@ public class Linear extends AbstractLayer {
     public INDArray forward(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, in});
         cachedInput = mode.isTraining() ? x : null;
-        INDArray y = x.mmul(weight.value());
+        // Nd4j.gemm, not INDArray.mmul: measured 3-15x faster for F0's squeeze-excite layers at batch 8
+        INDArray y = Nd4j.gemm(x, weight.value(), false, false);
         return bias == null ? y : y.addiRowVector(bias.value());
     }
 
@@ -69,11 +70,21 @@ public class Linear extends AbstractLayer {
     public INDArray backward(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, new long[] {x.size(0), out});
-        weight.accumulateGrad(x.transpose().mmul(gradOut));
+        // GEMMs with transpose flags instead of mmul on transposed views (which copied the weights): 24
+        // F0-sized layers took 0.8-1.2 s that way and 30-100 ms this way, accumulating dW in place
+        INDArray grad = weight.grad();
+        if (weight.isFrozen()) {
+            // no weight gradient
+        } else if (grad.ordering() == 'c' && !grad.isView() && grad.dataType() == x.dataType()
+                && gradOut.dataType() == x.dataType()) {
+            Nd4j.gemm(x, gradOut, grad, true, false, 1.0, 1.0);
+        } else {
+            weight.accumulateGrad(Nd4j.gemm(x, gradOut, true, false));
+        }
         if (bias != null) {
             bias.accumulateGrad(gradOut.sum(0));
         }
-        return gradOut.mmul(weight.value().transpose());
+        return Nd4j.gemm(gradOut, weight.value(), false, true);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.nfnets.train;
 
+import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.optim.InPlace;
@@ -7,6 +8,7 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -42,6 +44,15 @@ public final class Ema {
                     e[i] = d * e[i] + (1 - d) * v[i];
                 }
                 HostArrays.write(s, e);
+            } else if (FloatKernels.eligible(s, p.value())) {
+                // large FLOAT tensors: one pass over both instead of a scale and an axpy
+                FloatBuffer e = FloatKernels.floats(s);
+                FloatBuffer v = FloatKernels.floats(p.value());
+                FloatKernels.parallel((int) s.length(), (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        e.put(i, (float) (d * e.get(i) + (1 - d) * v.get(i)));
+                    }
+                });
             } else {
                 InPlace.axpy(1 - d, p.value(), s.muli(d));
             }

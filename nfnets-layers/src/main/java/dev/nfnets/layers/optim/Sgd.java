@@ -1,5 +1,6 @@
 package dev.nfnets.layers.optim;
 
+import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
@@ -7,6 +8,7 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -80,6 +82,10 @@ public final class Sgd implements Optimizer {
                 stepOnHost(p, buf, lr);
                 continue;
             }
+            if (FloatKernels.eligible(p.value(), g) && (buf == null || FloatKernels.eligible(buf))) {
+                stepFloat(p, buf, lr);
+                continue;
+            }
             if (weightDecay != 0 && decays.test(p)) {
                 InPlace.axpy(weightDecay, p.value(), g);
             }
@@ -118,6 +124,34 @@ public final class Sgd implements Optimizer {
         if (buf != null) {
             HostArrays.write(bufArr, buf);
         }
+    }
+
+    /**
+     * Large FLOAT parameters: the same update in one pass over the weights, gradient and momentum buffer
+     * ({@link FloatKernels}) instead of five in-place ops, each element in double precision and rounded once.
+     * The gradient buffer is left as it was.
+     */
+    private void stepFloat(Parameter p, INDArray bufArr, double lr) {
+        FloatBuffer w = FloatKernels.floats(p.value());
+        FloatBuffer g = FloatKernels.floats(p.grad());
+        FloatBuffer b = bufArr == null ? null : FloatKernels.floats(bufArr);
+        double wd = weightDecay != 0 && decays.test(p) ? weightDecay : 0;
+        double m = momentum;
+        boolean nest = nesterov;
+        int n = (int) p.value().length();
+        FloatKernels.parallel(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double wi = w.get(i);
+                double gi = g.get(i) + wd * wi;
+                double u = gi;
+                if (b != null) {
+                    float bi = (float) (m * b.get(i) + gi);
+                    b.put(i, bi);
+                    u = nest ? gi + m * bi : bi;
+                }
+                w.put(i, (float) (wi - lr * u));
+            }
+        });
     }
 
     private INDArray buffer(String name, Parameter p) {

@@ -1,0 +1,195 @@
+package dev.nfnets.layers;
+
+import dev.nfnets.layers.memory.NativeThreads;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Java loops directly over the native memory of large, dense FLOAT arrays, split over the cores: for the
+ * per-parameter arithmetic of a training step (weight standardisation, AGC, SGD, EMA) on tensors too large
+ * for {@link HostArrays}' copies.
+ *
+ * <p>Why: ND4J reduces a c-order {@code (rows, units)} matrix along dimension 0 one strided column at a time
+ * (about 1 s per step for the column means and variances of NFNet-F0's 71.5M weights on two cores), and an
+ * update written as a chain of in-place ops makes one pass over memory per op (a Nesterov SGD step with
+ * weight decay is five). A loop here makes one pass for the whole formula, reads rows in order while
+ * accumulating per-column sums in double precision, and writes nothing it does not need. Measured in
+ * docs/BENCHMARKS.md ("Session 4").
+ *
+ * <p>Results do not depend on the thread count: column sums are split by columns (each column is summed by
+ * one thread, rows in order), element-wise passes by ranges. {@code -Dnfnets.floatKernels=false} (or
+ * {@link #setEnabled}) turns these paths off, for comparisons with the native ones.
+ */
+public final class FloatKernels {
+    /** Below this many elements a pass runs on the calling thread only. */
+    static final int PARALLEL_MIN = 1 << 15;
+
+    private static volatile boolean enabled = !"false".equalsIgnoreCase(System.getProperty("nfnets.floatKernels"));
+    private static volatile int threads = -1;
+    private static volatile ExecutorService pool;
+
+    private FloatKernels() {
+    }
+
+    /** A pass over {@code [from, to)}. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
+    /** True when the kernels are on and every array is a whole, contiguous, c-order FLOAT buffer. */
+    public static boolean eligible(INDArray... arrays) {
+        if (!enabled) {
+            return false;
+        }
+        for (INDArray a : arrays) {
+            if (!dense(a)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean dense(INDArray a) {
+        return a != null && a.dataType() == DataType.FLOAT && a.length() > 0 && a.length() <= Integer.MAX_VALUE
+                && a.offset() == 0 && a.data().length() == a.length() && a.elementWiseStride() == 1
+                && (a.rank() <= 1 || a.ordering() == 'c');
+    }
+
+    /** Turns the kernels on or off and returns the previous setting; for tests and measurements. */
+    public static boolean setEnabled(boolean on) {
+        boolean old = enabled;
+        enabled = on;
+        return old;
+    }
+
+    /** The array's native memory as a float buffer (index 0 = first element); the array must be {@link #eligible}. */
+    public static FloatBuffer floats(INDArray a) {
+        if (!dense(a)) {
+            throw new IllegalArgumentException("FloatKernels: array " + (a == null ? "null" : Shapes.str(a.shape()) + " of "
+                    + a.dataType()) + " is not a whole, contiguous c-order FLOAT buffer");
+        }
+        FloatBuffer b = a.data().asNioFloat();
+        if (b.capacity() < a.length()) {
+            throw new IllegalStateException("FloatKernels: buffer of " + b.capacity() + " floats for " + a.length() + " elements");
+        }
+        return b;
+    }
+
+    /** Threads the passes use: ND4J's OpenMP thread count, at most the available processors. */
+    public static int threads() {
+        int t = threads;
+        if (t < 1) {
+            t = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), NativeThreads.current()));
+            threads = t;
+        }
+        return t;
+    }
+
+    /** Sets the thread count of the passes (called by {@link NativeThreads#set}). */
+    public static void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("FloatKernels threads must be >= 1, got " + n);
+        }
+        threads = n;
+    }
+
+    /** Runs {@code body} over {@code [0, n)} split into contiguous ranges, one per thread, and waits for all. */
+    public static void parallel(int n, Range body) {
+        parallel(n, n, body);
+    }
+
+    /**
+     * Splits {@code [0, n)} into one range per thread when the pass touches at least {@code work} elements
+     * (else runs it on the calling thread) and waits for all; the first exception is rethrown.
+     */
+    public static void parallel(int n, long work, Range body) {
+        int t = Math.min(threads(), n);
+        if (t <= 1 || work < PARALLEL_MIN) {
+            body.run(0, n);
+            return;
+        }
+        ExecutorService p = pool(t);
+        List<Future<?>> futures = new ArrayList<>(t - 1);
+        for (int i = 1; i < t; i++) {
+            int from = (int) ((long) n * i / t);
+            int to = (int) ((long) n * (i + 1) / t);
+            futures.add(p.submit(() -> body.run(from, to)));
+        }
+        RuntimeException first = null;
+        try {
+            body.run(0, (int) ((long) n / t));
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (first == null) {
+                    first = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("FloatKernels: interrupted", e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private static ExecutorService pool(int t) {
+        ExecutorService p = pool;
+        if (p == null) {
+            synchronized (FloatKernels.class) {
+                p = pool;
+                if (p == null) {
+                    int workers = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+                    p = Executors.newFixedThreadPool(workers, r -> {
+                        Thread th = new Thread(r, "nfnets-float-kernels");
+                        th.setDaemon(true);
+                        return th;
+                    });
+                    pool = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Per-column sums of a c-order {@code (rows, cols)} matrix in double precision: {@code sums[c] += a[r, c]}.
+     */
+    public static void columnSums(FloatBuffer a, int rows, int cols, double[] sums) {
+        parallel(cols, (long) rows * cols, (c0, c1) -> {
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                for (int c = c0; c < c1; c++) {
+                    sums[c] += a.get(base + c);
+                }
+            }
+        });
+    }
+
+    /** Per-column sums of squares of a c-order {@code (rows, cols)} matrix, in double precision. */
+    public static void columnSquares(FloatBuffer a, int rows, int cols, double[] squares) {
+        parallel(cols, (long) rows * cols, (c0, c1) -> {
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                for (int c = c0; c < c1; c++) {
+                    double v = a.get(base + c);
+                    squares[c] += v * v;
+                }
+            }
+        });
+    }
+}

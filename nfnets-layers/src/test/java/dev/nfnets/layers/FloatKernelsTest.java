@@ -1,0 +1,153 @@
+package dev.nfnets.layers;
+
+import dev.nfnets.layers.optim.Sgd;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link FloatKernels} and the layers' passes built on it, each against the native ops it replaces. */
+class FloatKernelsTest {
+    @AfterEach
+    void restore() {
+        FloatKernels.setEnabled(true);
+        FloatKernels.setThreads(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
+    }
+
+    private static double maxDiff(INDArray a, INDArray b) {
+        return a.sub(b).amaxNumber().doubleValue();
+    }
+
+    @Test
+    void eligibilityAndBuffers() {
+        INDArray a = Nd4j.linspace(1, 12, 12, DataType.FLOAT).reshape(3, 4);
+        assertTrue(FloatKernels.eligible(a));
+        assertFalse(FloatKernels.eligible(a.castTo(DataType.DOUBLE)), "double");
+        assertFalse(FloatKernels.eligible(a.get(NDArrayIndex.interval(1, 3))), "a view with an offset");
+        assertFalse(FloatKernels.eligible(a.transpose()), "f order");
+        FloatBuffer b = FloatKernels.floats(a);
+        assertEquals(a.getFloat(2, 1), b.get(9));
+        b.put(5, 42f);
+        assertEquals(42f, a.getFloat(1, 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FloatKernels.floats(a.get(NDArrayIndex.interval(1, 3))));
+        assertTrue(e.getMessage().contains("[2, 4]"), e.getMessage());
+        FloatKernels.setEnabled(false);
+        assertFalse(FloatKernels.eligible(a), "switched off");
+        assertThrows(IllegalArgumentException.class, () -> FloatKernels.setThreads(0));
+    }
+
+    /** Every index is visited exactly once whatever the split, and exceptions of worker ranges reach the caller. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void parallelCoversEveryIndexOnce(int threads) {
+        FloatKernels.setThreads(threads);
+        int n = 100_003;
+        int[] seen = new int[n];
+        FloatKernels.parallel(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                seen[i]++;
+            }
+        });
+        for (int i = 0; i < n; i++) {
+            assertEquals(1, seen[i], "index " + i);
+        }
+        AtomicInteger calls = new AtomicInteger();
+        FloatKernels.parallel(10, (from, to) -> calls.incrementAndGet());
+        assertEquals(1, calls.get(), "small passes run on the calling thread");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> FloatKernels.parallel(n, (from, to) -> {
+            if (to == n) {
+                throw new IllegalStateException("last range");
+            }
+        }));
+        assertEquals("last range", e.getMessage());
+    }
+
+    /** Column sums do not depend on the thread count (each column is summed by one thread, rows in order). */
+    @Test
+    void columnSumsAreIndependentOfThreads() {
+        INDArray m = Nd4j.randn(DataType.FLOAT, 700, 123);
+        double[][] sums = new double[3][];
+        double[][] squares = new double[3][];
+        for (int t = 1; t <= 3; t++) {
+            FloatKernels.setThreads(t);
+            sums[t - 1] = new double[123];
+            squares[t - 1] = new double[123];
+            FloatKernels.columnSums(FloatKernels.floats(m), 700, 123, sums[t - 1]);
+            FloatKernels.columnSquares(FloatKernels.floats(m), 700, 123, squares[t - 1]);
+        }
+        assertArrayEquals(sums[0], sums[1], 0.0);
+        assertArrayEquals(sums[0], sums[2], 0.0);
+        assertArrayEquals(squares[0], squares[2], 0.0);
+        double[] expected = m.castTo(DataType.DOUBLE).sum(0).toDoubleVector();
+        assertArrayEquals(expected, sums[0], 1e-9);
+        double[] expectedSq = m.castTo(DataType.DOUBLE).mul(m.castTo(DataType.DOUBLE)).sum(0).toDoubleVector();
+        assertArrayEquals(expectedSq, squares[0], 1e-9);
+    }
+
+    /** The layer's GELU pass (forward, gate, backward) against the activation's native ops, gain included. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void geluLayerAgreesWithTheNativeOps(boolean training) {
+        INDArray x = Nd4j.linspace(-9, 9, 2 * 3 * 80 * 80, DataType.FLOAT).reshape(2, 3, 80, 80);
+        INDArray g = Nd4j.randn(DataType.FLOAT, 2, 3, 80, 80);
+        Mode mode = training ? Mode.TRAIN : Mode.EVAL;
+        double gain = 1.7015043497085571;
+        ActivationLayer kernels = new ActivationLayer("gelu", Activation.GELU, gain);
+        INDArray yk = kernels.forward(x, mode);
+        FloatKernels.setEnabled(false);
+        ActivationLayer nat = new ActivationLayer("gelu", Activation.GELU, gain);
+        INDArray yn = nat.forward(x, mode);
+        assertTrue(maxDiff(yk, yn) < 2e-6, "forward differs by " + maxDiff(yk, yn));
+        if (training) {
+            INDArray dn = nat.backward(g);
+            FloatKernels.setEnabled(true);
+            INDArray dk = kernels.backward(g);
+            // the same bound as the gate against the recomputed derivative (ActivationTest), times gain and |g|
+            double bound = 4e-6 * gain * g.amaxNumber().doubleValue();
+            assertTrue(maxDiff(dk, dn) < bound, "backward differs by " + maxDiff(dk, dn) + " (bound " + bound + ")");
+        }
+    }
+
+    /** Nesterov SGD with weight decay on a large FLOAT parameter, one fused pass against the in-place native ops. */
+    @Test
+    void sgdAgreesWithTheNativeOps() {
+        Map<String, INDArray> results = new LinkedHashMap<>();
+        for (boolean on : new boolean[] {true, false}) {
+            FloatKernels.setEnabled(on);
+            long oldHost = HostArrays.setMaxElements(0);
+            try {
+                Nd4j.getRandom().setSeed(11);
+                Parameter p = new Parameter("w", Nd4j.randn(DataType.FLOAT, 3, 3, 64, 80), Tag.WEIGHT);
+                Sgd sgd = Sgd.builder().learningRate(0.2).momentum(0.9).nesterov(true).weightDecay(0.01).build();
+                Map<String, Parameter> params = Map.of("w", p);
+                for (int step = 0; step < 3; step++) {
+                    p.grad().assign(Nd4j.randn(DataType.FLOAT, p.shape()));
+                    sgd.step(params);
+                    p.zeroGrad();
+                }
+                results.put("w " + on, p.value().dup());
+                results.put("momentum " + on, sgd.state().get("momentum/w").dup());
+            } finally {
+                HostArrays.setMaxElements(oldHost);
+            }
+        }
+        assertTrue(maxDiff(results.get("w true"), results.get("w false")) < 1e-5, "weights");
+        assertTrue(maxDiff(results.get("momentum true"), results.get("momentum false")) < 1e-5, "momentum");
+    }
+}
