@@ -76,6 +76,19 @@ public class NFBlock extends AbstractLayer {
         return skipGain;
     }
 
+    /** Sets {@link ActivationLayer#keepGate} on the block's four activations. */
+    public void keepActivationGates(boolean keep) {
+        act0.keepGate(keep);
+        act1.keepGate(keep);
+        act2.keepGate(keep);
+        act3.keepGate(keep);
+    }
+
+    /** Whether the block's activations keep their gates in training. */
+    public boolean keepsActivationGates() {
+        return act0.keepsGate();
+    }
+
     /** The stochastic-depth layer, or null when this block's rate is 0. */
     public StochasticDepth stochasticDepth() {
         return stochasticDepth;

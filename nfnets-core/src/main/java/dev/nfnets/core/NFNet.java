@@ -8,6 +8,7 @@ import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Sequential;
+import dev.nfnets.layers.memory.NativeThreads;
 import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.Stochastic;
 import dev.nfnets.layers.Tag;
@@ -83,6 +84,23 @@ public class NFNet extends AbstractLayer {
         finalAct = new ActivationLayer("final_act", act, gamma);
         dropout = new Dropout("dropout", config.dropRate());
         classifier = addChild(new Linear("classifier", in, config.numClasses(), 0.01, true, Tag.CLASSIFIER));
+        keepActivationGates(ModelSummary.of(config, config.trainSize()).totalMacs() < NativeThreads.SMALL_MODEL_MACS);
+    }
+
+    /**
+     * Whether training keeps each activation's gate for the backward pass ({@link ActivationLayer#keepGate}).
+     * The default depends on the model: kept below {@link NativeThreads#SMALL_MODEL_MACS} multiply-accumulates
+     * per image at the training size (small models are bound by per-op cost), recomputed above it (large ones
+     * by memory). {@code -Dnfnets.activationGates=true|false} overrides both.
+     */
+    public void keepActivationGates(boolean keep) {
+        for (dev.nfnets.layers.Layer l : stem.children()) {
+            if (l instanceof ActivationLayer a) {
+                a.keepGate(keep);
+            }
+        }
+        blocks.forEach(b -> b.keepActivationGates(keep));
+        finalAct.keepGate(keep);
     }
 
     /** Builds the network with a reproducible initialisation: ND4J's global generator is seeded first. */

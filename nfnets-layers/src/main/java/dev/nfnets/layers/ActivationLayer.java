@@ -16,11 +16,15 @@ public class ActivationLayer extends AbstractLayer {
     private final double gain;
     /**
      * Keep the activation's gate (GELU's sigmoid) from the forward pass for the backward pass: one more
-     * activation-sized array per layer in training, for a backward pass without the two sigmoids that dominate
-     * its cost (nfnet-mnist step backward 420 -> 290 ms; F0: same step time, +8% peak memory; docs/BENCHMARKS.md).
-     * {@code -Dnfnets.activationGates=false} recomputes it instead.
+     * activation-sized array per layer in training, for a backward pass without recomputing the sigmoid.
+     * {@code -Dnfnets.activationGates=true|false} forces it for every layer; unset (or {@code auto}), each
+     * layer keeps its own setting ({@link #keepGate(boolean)}, default on), which {@code NFNet} sets per model:
+     * kept for small models (dispatch-bound: {@code nfnet-mnist} 8% faster per step), recomputed for large ones
+     * (memory-bound: F0 at 128 px the same speed with 250 MiB less peak memory; docs/BENCHMARKS.md).
      */
-    public static final boolean KEEP_GATES = Boolean.parseBoolean(System.getProperty("nfnets.activationGates", "true"));
+    public static final Boolean KEEP_GATES_OVERRIDE = parseGates(System.getProperty("nfnets.activationGates", "auto"));
+
+    private boolean keepGate = KEEP_GATES_OVERRIDE == null || KEEP_GATES_OVERRIDE;
 
     private INDArray cachedInput;
     private INDArray cachedGate;
@@ -33,6 +37,30 @@ public class ActivationLayer extends AbstractLayer {
         super(name);
         this.fn = fn;
         this.gain = gain;
+    }
+
+    private static Boolean parseGates(String v) {
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            case "auto", "" -> null;
+            default -> throw new IllegalArgumentException("-Dnfnets.activationGates must be true, false or auto, got '" + v + "'");
+        };
+    }
+
+    /**
+     * Whether training keeps the gate for the backward pass (ignored when {@code -Dnfnets.activationGates} is
+     * set); returns this layer.
+     */
+    public ActivationLayer keepGate(boolean keep) {
+        if (KEEP_GATES_OVERRIDE == null) {
+            this.keepGate = keep;
+        }
+        return this;
+    }
+
+    public boolean keepsGate() {
+        return keepGate;
     }
 
     public Activation function() {
@@ -48,10 +76,10 @@ public class ActivationLayer extends AbstractLayer {
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = null;
         if (fn == Activation.GELU && FloatKernels.eligible(x)) {
-            return geluFloat(x, mode.isTraining() && KEEP_GATES);
+            return geluFloat(x, mode.isTraining() && keepGate);
         }
         INDArray y;
-        if (mode.isTraining() && KEEP_GATES && fn.hasGate()) {
+        if (mode.isTraining() && keepGate && fn.hasGate()) {
             INDArray[] yg = fn.applyWithGate(x);
             y = yg[0];
             cachedGate = yg[1];
@@ -65,8 +93,9 @@ public class ActivationLayer extends AbstractLayer {
     public INDArray backward(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
-        if (fn == Activation.GELU && cachedGate != null && FloatKernels.eligible(x, cachedGate, gradOut)) {
-            return geluGradFloat(x, cachedGate, gradOut);
+        if (fn == Activation.GELU && FloatKernels.eligible(x, gradOut)
+                && (cachedGate == null || FloatKernels.eligible(cachedGate))) {
+            return geluGradFloat(x, cachedGate != null ? cachedGate : geluGate(x), gradOut);
         }
         INDArray d = (cachedGate != null ? fn.derivative(x, cachedGate) : fn.derivative(x)).muli(gradOut);
         return gain == 1.0 ? d : d.muli(gain);
@@ -81,19 +110,10 @@ public class ActivationLayer extends AbstractLayer {
      */
     private INDArray geluFloat(INDArray x, boolean keepGate) {
         int n = (int) x.length();
-        float k = (float) Activation.GELU_K;
-        float c2 = (float) (2 * Activation.GELU_C);
         float g = (float) gain;
-        INDArray s = Nd4j.create(DataType.FLOAT, x.shape(), 'c');
+        INDArray s = geluGate(x);
         FloatBuffer xb = FloatKernels.floats(x);
         FloatBuffer sb = FloatKernels.floats(s);
-        FloatKernels.parallel(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float xi = xb.get(i);
-                sb.put(i, (xi * xi * xi * k + xi) * c2);
-            }
-        });
-        Nd4j.exec(new Sigmoid(s, s));
         INDArray y = keepGate ? Nd4j.create(DataType.FLOAT, x.shape(), 'c') : s;
         FloatBuffer yb = FloatKernels.floats(y);
         FloatKernels.parallel(n, (from, to) -> {
@@ -105,7 +125,24 @@ public class ActivationLayer extends AbstractLayer {
         return y;
     }
 
-    /** {@code dx = gain * gradOut * (s + 6ck s (1 - s) (x^3 + x / 3k))} in one pass from the kept gate. */
+    /** GELU's gate {@code s = sigmoid(2u)}, {@code 2u = 2c (x + k x^3)}, as a new array. */
+    private static INDArray geluGate(INDArray x) {
+        int n = (int) x.length();
+        float k = (float) Activation.GELU_K;
+        float c2 = (float) (2 * Activation.GELU_C);
+        INDArray s = Nd4j.create(DataType.FLOAT, x.shape(), 'c');
+        FloatBuffer xb = FloatKernels.floats(x);
+        FloatBuffer sb = FloatKernels.floats(s);
+        FloatKernels.parallel(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float xi = xb.get(i);
+                sb.put(i, (xi * xi * xi * k + xi) * c2);
+            }
+        });
+        return Nd4j.exec(new Sigmoid(s, s));
+    }
+
+    /** {@code dx = gain * gradOut * (s + 6ck s (1 - s) (x^3 + x / 3k))} in one pass from the gate. */
     private INDArray geluGradFloat(INDArray x, INDArray s, INDArray gradOut) {
         int n = (int) x.length();
         float a = (float) (1 / (3 * Activation.GELU_K));

@@ -1,5 +1,6 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.memory.StepScope;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -110,6 +111,20 @@ public class Conv2d extends AbstractLayer {
         return weight.value();
     }
 
+    /**
+     * Whether the forward pass keeps the effective kernel for the backward pass (default) or the backward pass
+     * asks {@link #kernelForBackward} for it again: a subclass whose kernel is cheap to recompute saves a
+     * kernel-sized array per layer for the whole step.
+     */
+    protected boolean keepsKernelForBackward() {
+        return true;
+    }
+
+    /** The effective kernel again, for a backward pass when {@link #keepsKernelForBackward} is false. */
+    protected INDArray kernelForBackward() {
+        return effectiveKernel(Mode.TRAIN);
+    }
+
     /** Receives dL/d(effective kernel); by default it is the stored weight's gradient. */
     protected void accumulateKernelGrad(INDArray kernelGrad) {
         weight.accumulateGrad(kernelGrad);
@@ -126,8 +141,26 @@ public class Conv2d extends AbstractLayer {
             throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(x.shape())
                     + " is smaller than the " + kernelSize + "x" + kernelSize + " kernel with VALID padding");
         }
-        INDArray kernel = effectiveKernel(mode);
         INDArray y = Nd4j.create(x.dataType(), outputShape(x.shape()));
+        boolean keepKernel = mode.isTraining() && keepsKernelForBackward();
+        if (keepKernel) {
+            INDArray kernel = effectiveKernel(mode);
+            convolve(x, kernel, y);
+            cachedKernel = kernel;
+        } else {
+            // the kernel is not needed after this call: build it in a child scope that is reset on return, so
+            // it does not stay in the step's workspace until the end of the step
+            StepScope.nestedRun(() -> {
+                convolve(x, effectiveKernel(mode), y);
+                return null;
+            });
+            cachedKernel = null;
+        }
+        cachedInput = mode.isTraining() ? x : null;
+        return y;
+    }
+
+    private void convolve(INDArray x, INDArray kernel, INDArray y) {
         INDArray b = bias == null ? null : bias.value();
         if (groups == 1) {
             exec("conv2d", b == null ? new INDArray[] {x, kernel} : new INDArray[] {x, kernel, b}, new INDArray[] {y});
@@ -144,20 +177,12 @@ public class Conv2d extends AbstractLayer {
                 exec("conv2d", in, new INDArray[] {yg});
             }
         }
-        if (mode.isTraining()) {
-            cachedInput = x;
-            cachedKernel = kernel;
-        } else {
-            cachedInput = null;
-            cachedKernel = null;
-        }
-        return y;
     }
 
     @Override
     public INDArray backward(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
-        INDArray kernel = cachedKernel;
+        INDArray kernel = cachedKernel != null ? cachedKernel : kernelForBackward();
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
         INDArray dx = Nd4j.create(x.dataType(), x.shape());
         INDArray dk = Nd4j.create(kernel.dataType(), kernel.shape());

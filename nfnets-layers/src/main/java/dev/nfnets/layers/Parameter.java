@@ -16,7 +16,12 @@ import java.util.Set;
  *
  * <p>Value and gradient are long-lived: they are always allocated outside any workspace, so a
  * training step's {@link dev.nfnets.layers.memory.StepScope} can be reset without touching them.
- * Backward passes accumulate into {@link #grad()} with {@link #accumulateGrad(INDArray)}.
+ * Backward passes accumulate into {@link #grad()} with {@link #accumulateGrad(INDArray)}. The gradient is
+ * allocated on first use: a model that only runs inference never holds one (for NFNet-F0, 286 MB).
+ *
+ * <p>The constructor takes ownership of a value that is already long-lived and dense (not in a workspace,
+ * not a view, c order), as a freshly created array is, instead of copying it; anything else is copied. Pass
+ * a copy if you keep using the array.
  *
  * <pre>{@code
  * Parameter w = new Parameter("weight", Nd4j.randn(DataType.FLOAT, 3, 3, 16, 32), Tag.WEIGHT);
@@ -34,7 +39,13 @@ public final class Parameter {
     public Parameter(String name, INDArray value, Tag... tags) {
         this.name = Objects.requireNonNull(name, "name");
         this.tags = tags.length == 0 ? EnumSet.noneOf(Tag.class) : EnumSet.copyOf(Arrays.asList(tags));
-        setValue(value);
+        Objects.requireNonNull(value, "value of parameter " + name);
+        if (!value.isAttached() && !value.isView() && value.ordering() == 'c' && value.offset() == 0
+                && value.data().length() == value.length() && !value.isEmpty()) {
+            this.value = value; // a fresh, detached array: no copy (the layers' initialisers create one each)
+        } else {
+            setValue(value);
+        }
     }
 
     /** The local name given by the owning layer (e.g. {@code weight}); the full dotted name comes from the layer tree. */
@@ -59,8 +70,21 @@ public final class Parameter {
         return value;
     }
 
+    /** The gradient, allocated (zeros, outside any workspace) on first use. */
     public INDArray grad() {
-        return grad;
+        INDArray g = grad;
+        if (g == null) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                g = Nd4j.zeros(value.dataType(), value.shape());
+            }
+            grad = g;
+        }
+        return g;
+    }
+
+    /** Whether a gradient buffer has been allocated yet (by {@link #grad()} or a backward pass). */
+    public boolean hasGrad() {
+        return grad != null;
     }
 
     public long[] shape() {
@@ -91,7 +115,7 @@ public final class Parameter {
         Objects.requireNonNull(newValue, "value of parameter " + name);
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             this.value = newValue.dup('c');
-            this.grad = Nd4j.zeros(value.dataType(), value.shape());
+            this.grad = null;
         }
     }
 
@@ -109,15 +133,17 @@ public final class Parameter {
         if (frozen) {
             return;
         }
-        if (!Arrays.equals(g.shape(), grad.shape())) {
+        if (!Arrays.equals(g.shape(), value.shape())) {
             throw new IllegalArgumentException("gradient for parameter '" + name + "': expected shape "
-                    + Arrays.toString(grad.shape()) + " but got " + Arrays.toString(g.shape()));
+                    + Arrays.toString(value.shape()) + " but got " + Arrays.toString(g.shape()));
         }
-        grad.addi(g);
+        grad().addi(g);
     }
 
     public void zeroGrad() {
-        HostArrays.zero(grad);
+        if (grad != null) {
+            HostArrays.zero(grad);
+        }
     }
 
     /** Converts value and gradient to {@code type} (used for double-precision gradient checks). */

@@ -64,6 +64,15 @@ public final class StepScope implements AutoCloseable {
         }
     }
 
+    /** Every workspace of the calling thread (step scopes and their children) with the bytes it reserves. */
+    public static java.util.Map<String, Long> reservedByWorkspace() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        for (MemoryWorkspace w : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+            out.merge(w.getId(), w.getCurrentSize(), Long::sum);
+        }
+        return out;
+    }
+
     /** Bytes currently reserved by this scope's workspace. */
     public long reservedBytes() {
         return workspace.getCurrentSize();

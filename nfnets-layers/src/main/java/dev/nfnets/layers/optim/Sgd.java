@@ -128,28 +128,40 @@ public final class Sgd implements Optimizer {
 
     /**
      * Large FLOAT parameters: the same update in one pass over the weights, gradient and momentum buffer
-     * ({@link FloatKernels}) instead of five in-place ops, each element in double precision and rounded once.
+     * ({@link FloatKernels}) instead of five in-place ops.
      * The gradient buffer is left as it was.
      */
     private void stepFloat(Parameter p, INDArray bufArr, double lr) {
         FloatBuffer w = FloatKernels.floats(p.value());
         FloatBuffer g = FloatKernels.floats(p.grad());
         FloatBuffer b = bufArr == null ? null : FloatKernels.floats(bufArr);
-        double wd = weightDecay != 0 && decays.test(p) ? weightDecay : 0;
-        double m = momentum;
+        // float arithmetic, as the native ops do: the JIT vectorises it (twice as fast as double here)
+        float wd = weightDecay != 0 && decays.test(p) ? (float) weightDecay : 0f;
+        float m = (float) momentum;
+        float step = (float) lr;
         boolean nest = nesterov;
         int n = (int) p.value().length();
         FloatKernels.parallel(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double wi = w.get(i);
-                double gi = g.get(i) + wd * wi;
-                double u = gi;
-                if (b != null) {
-                    float bi = (float) (m * b.get(i) + gi);
-                    b.put(i, bi);
-                    u = nest ? gi + m * bi : bi;
+            if (b == null) {
+                for (int i = from; i < to; i++) {
+                    float wi = w.get(i);
+                    w.put(i, wi - step * (g.get(i) + wd * wi));
                 }
-                w.put(i, (float) (wi - lr * u));
+            } else if (nest) {
+                for (int i = from; i < to; i++) {
+                    float wi = w.get(i);
+                    float gi = g.get(i) + wd * wi;
+                    float bi = m * b.get(i) + gi;
+                    b.put(i, bi);
+                    w.put(i, wi - step * (gi + m * bi));
+                }
+            } else {
+                for (int i = from; i < to; i++) {
+                    float wi = w.get(i);
+                    float bi = m * b.get(i) + g.get(i) + wd * wi;
+                    b.put(i, bi);
+                    w.put(i, wi - step * bi);
+                }
             }
         });
     }

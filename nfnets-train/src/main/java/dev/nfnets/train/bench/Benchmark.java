@@ -363,6 +363,12 @@ public final class Benchmark {
             double ms = h.step(i);
             LOG.info("warm-up {}/{}: {} ms", i + 1, o.warmup(), String.format(Locale.ROOT, "%.1f", ms));
         }
+        if (LOG.isInfoEnabled()) {
+            StringBuilder ws = new StringBuilder();
+            StepScope.reservedByWorkspace().forEach((id, bytes) -> ws.append(ws.length() == 0 ? "" : ", ").append(id)
+                    .append(' ').append(mib(bytes)));
+            LOG.info("workspaces after warm-up: {}", ws);
+        }
         long rssAfterWarmup = readStatusBytes("VmRSS");
         double[] times = new double[o.steps()];
         Map<String, double[]> phaseTimes = new LinkedHashMap<>();
