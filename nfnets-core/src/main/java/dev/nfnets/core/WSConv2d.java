@@ -217,7 +217,7 @@ public class WSConv2d extends Conv2d {
         int out = outChannels;
         double[] scale = c.scale();
         double[] shift = c.shift();
-        INDArray result = Nd4j.create(DataType.FLOAT, weight.value().shape(), 'c');
+        INDArray result = Nd4j.createUninitialized(DataType.FLOAT, weight.value().shape(), 'c');
         FloatBuffer hb = FloatKernels.floats(result);
         FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
             for (int i = r0; i < r1; i++) {

@@ -114,7 +114,7 @@ public class ActivationLayer extends AbstractLayer {
         INDArray s = geluGate(x);
         FloatBuffer xb = FloatKernels.floats(x);
         FloatBuffer sb = FloatKernels.floats(s);
-        INDArray y = keepGate ? Nd4j.create(DataType.FLOAT, x.shape(), 'c') : s;
+        INDArray y = keepGate ? Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c') : s;
         FloatBuffer yb = FloatKernels.floats(y);
         FloatKernels.parallel(n, (from, to) -> {
             for (int i = from; i < to; i++) {
@@ -130,7 +130,7 @@ public class ActivationLayer extends AbstractLayer {
         int n = (int) x.length();
         float k = (float) Activation.GELU_K;
         float c2 = (float) (2 * Activation.GELU_C);
-        INDArray s = Nd4j.create(DataType.FLOAT, x.shape(), 'c');
+        INDArray s = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
         FloatBuffer xb = FloatKernels.floats(x);
         FloatBuffer sb = FloatKernels.floats(s);
         FloatKernels.parallel(n, (from, to) -> {
@@ -148,7 +148,7 @@ public class ActivationLayer extends AbstractLayer {
         float a = (float) (1 / (3 * Activation.GELU_K));
         float c6k = (float) (6 * Activation.GELU_C * Activation.GELU_K);
         float g = (float) gain;
-        INDArray dx = Nd4j.create(DataType.FLOAT, x.shape(), 'c');
+        INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
         FloatBuffer xb = FloatKernels.floats(x);
         FloatBuffer sb = FloatKernels.floats(s);
         FloatBuffer gb = FloatKernels.floats(gradOut);

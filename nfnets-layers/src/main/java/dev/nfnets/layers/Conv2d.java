@@ -141,7 +141,8 @@ public class Conv2d extends AbstractLayer {
             throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(x.shape())
                     + " is smaller than the " + kernelSize + "x" + kernelSize + " kernel with VALID padding");
         }
-        INDArray y = Nd4j.create(x.dataType(), outputShape(x.shape()));
+        // every element is written by the convolution: no zero fill
+        INDArray y = Nd4j.createUninitialized(x.dataType(), outputShape(x.shape()));
         boolean keepKernel = mode.isTraining() && keepsKernelForBackward();
         if (keepKernel) {
             INDArray kernel = effectiveKernel(mode);
@@ -184,8 +185,8 @@ public class Conv2d extends AbstractLayer {
         INDArray x = requireCached(cachedInput);
         INDArray kernel = cachedKernel != null ? cachedKernel : kernelForBackward();
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
-        INDArray dx = Nd4j.create(x.dataType(), x.shape());
-        INDArray dk = Nd4j.create(kernel.dataType(), kernel.shape());
+        INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
+        INDArray dk = Nd4j.createUninitialized(kernel.dataType(), kernel.shape());
         if (groups == 1) {
             exec("conv2d_bp", new INDArray[] {x, kernel, gradOut}, new INDArray[] {dx, dk});
         } else {
@@ -194,17 +195,61 @@ public class Conv2d extends AbstractLayer {
             for (int g = 0; g < groups; g++) {
                 INDArrayIndex cols = NDArrayIndex.interval(g * og, (g + 1) * og);
                 INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols).dup('c');
-                INDArray dkg = Nd4j.create(kg.dataType(), kg.shape());
+                INDArray dkg = Nd4j.createUninitialized(kg.dataType(), kg.shape());
                 exec("conv2d_bp", new INDArray[] {x.get(channels(g * ig, ig)), kg, gradOut.get(channels(g * og, og))},
                         new INDArray[] {dx.get(channels(g * ig, ig)), dkg});
                 dk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols).assign(dkg);
             }
         }
         if (bias != null) {
-            bias.accumulateGrad(gradOut.sum(0, 2, 3));
+            accumulateBiasGrad(gradOut);
         }
         accumulateKernelGrad(dk);
         return dx;
+    }
+
+    /**
+     * {@code dbias += sum of gradOut over batch and space}; for dense FLOAT gradients one pass per channel's
+     * contiguous planes ({@link FloatKernels}) instead of ND4J's reduction over dimensions (0, 2, 3).
+     */
+    private void accumulateBiasGrad(INDArray gradOut) {
+        if (bias.isFrozen()) {
+            return;
+        }
+        if (!FloatKernels.eligible(gradOut, bias.grad())) {
+            bias.accumulateGrad(gradOut.sum(0, 2, 3));
+            return;
+        }
+        int n = (int) gradOut.size(0);
+        int c = (int) gradOut.size(1);
+        int plane = (int) (gradOut.size(2) * gradOut.size(3));
+        java.nio.FloatBuffer g = FloatKernels.floats(gradOut);
+        java.nio.FloatBuffer db = FloatKernels.floats(bias.grad());
+        FloatKernels.parallel(c, gradOut.length(), (c0, c1) -> {
+            for (int ch = c0; ch < c1; ch++) {
+                double sum = 0;
+                for (int b = 0; b < n; b++) {
+                    int base = (b * c + ch) * plane;
+                    // four independent sums: a single running sum is bound by the latency of each addition
+                    double s0 = 0;
+                    double s1 = 0;
+                    double s2 = 0;
+                    double s3 = 0;
+                    int i = 0;
+                    for (; i + 3 < plane; i += 4) {
+                        s0 += g.get(base + i);
+                        s1 += g.get(base + i + 1);
+                        s2 += g.get(base + i + 2);
+                        s3 += g.get(base + i + 3);
+                    }
+                    for (; i < plane; i++) {
+                        s0 += g.get(base + i);
+                    }
+                    sum += (s0 + s1) + (s2 + s3);
+                }
+                db.put(ch, (float) (db.get(ch) + sum));
+            }
+        });
     }
 
     @Override

@@ -150,4 +150,22 @@ class FloatKernelsTest {
         assertTrue(maxDiff(results.get("w true"), results.get("w false")) < 1e-5, "weights");
         assertTrue(maxDiff(results.get("momentum true"), results.get("momentum false")) < 1e-5, "momentum");
     }
+
+    /** A convolution's bias gradient (sum over batch and space) on the float pass and as ND4J's reduction. */
+    @Test
+    void convolutionBiasGradientAgreesWithTheNativeReduction() {
+        INDArray[] grads = new INDArray[2];
+        for (int k = 0; k < 2; k++) {
+            FloatKernels.setEnabled(k == 0);
+            Nd4j.getRandom().setSeed(21);
+            Conv2d conv = new Conv2d("conv", 6, 8, 3, 1, Padding.SAME, 2, true);
+            INDArray x = Nd4j.randn(DataType.FLOAT, 3, 6, 33, 31);
+            conv.forward(x, Mode.TRAIN);
+            conv.backward(Nd4j.randn(DataType.FLOAT, 3, 8, 33, 31));
+            conv.backward(Nd4j.randn(DataType.FLOAT, 3, 8, 33, 31).muli(2)); // accumulates
+            grads[k] = conv.bias().grad().dup();
+        }
+        assertTrue(maxDiff(grads[0], grads[1]) < 1e-3, "bias gradients differ by " + maxDiff(grads[0], grads[1]));
+        assertTrue(grads[0].amaxNumber().doubleValue() > 1, "a sum of ~3000 N(0,1) terms per channel");
+    }
 }

@@ -31,7 +31,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class StepScope implements AutoCloseable {
     private static final WorkspaceConfiguration CONFIG = WorkspaceConfiguration.builder()
             .initialSize(0)
-            .overallocationLimit(0.2)
+            // steps repeat the same shapes; the spill policy grows the workspace if one needs more
+            .overallocationLimit(0.05)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
             .policyLearning(LearningPolicy.FIRST_LOOP)
             .policyReset(ResetPolicy.BLOCK_LEFT)
@@ -85,7 +86,7 @@ public final class StepScope implements AutoCloseable {
 
     private static final WorkspaceConfiguration NESTED = WorkspaceConfiguration.builder()
             .initialSize(0)
-            .overallocationLimit(0.1)
+            .overallocationLimit(0.05)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
             .policyLearning(LearningPolicy.FIRST_LOOP)
             .policyReset(ResetPolicy.BLOCK_LEFT)
