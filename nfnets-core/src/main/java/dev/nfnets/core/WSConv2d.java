@@ -186,15 +186,7 @@ public class WSConv2d extends Conv2d {
             mean[o] /= n;
         }
         double[] sumSq = new double[out];
-        FloatKernels.parallel(out, (long) n * out, (c0, c1) -> {
-            for (int i = 0; i < n; i++) {
-                int base = i * out;
-                for (int o = c0; o < c1; o++) {
-                    double d = wb.get(base + o) - mean[o];
-                    sumSq[o] += d * d;
-                }
-            }
-        });
+        FloatKernels.columnReduce(FloatKernels.ColumnSum.CENTRED_SQUARES, wb, null, n, out, mean, sumSq, null);
         double[] rsqrt = new double[out];
         double[] scale = new double[out];
         double[] shift = new double[out];
@@ -256,16 +248,7 @@ public class WSConv2d extends Conv2d {
         double[] gSum = new double[out];
         double[] gd = new double[out];
         double[] mean = c.mean();
-        FloatKernels.parallel(out, (long) n * out, (c0, c1) -> {
-            for (int i = 0; i < n; i++) {
-                int base = i * out;
-                for (int o = c0; o < c1; o++) {
-                    double gi = gb.get(base + o);
-                    gSum[o] += gi;
-                    gd[o] += gi * (wb.get(base + o) - mean[o]);
-                }
-            }
-        });
+        FloatKernels.columnReduce(FloatKernels.ColumnSum.SUM_AND_CENTRED_PRODUCT, gb, wb, n, out, mean, gSum, gd);
         double[] dGain = new double[out];
         double[] gMean = new double[out];
         double[] coef = new double[out];

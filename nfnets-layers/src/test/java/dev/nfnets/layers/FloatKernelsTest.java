@@ -94,10 +94,13 @@ class FloatKernelsTest {
         assertArrayEquals(sums[0], sums[1], 0.0);
         assertArrayEquals(sums[0], sums[2], 0.0);
         assertArrayEquals(squares[0], squares[2], 0.0);
+        // blocks of 32 rows are summed in float, the blocks in double: float rounding of ~32 terms at most
         double[] expected = m.castTo(DataType.DOUBLE).sum(0).toDoubleVector();
-        assertArrayEquals(expected, sums[0], 1e-9);
+        assertArrayEquals(expected, sums[0], 1e-4);
         double[] expectedSq = m.castTo(DataType.DOUBLE).mul(m.castTo(DataType.DOUBLE)).sum(0).toDoubleVector();
-        assertArrayEquals(expectedSq, squares[0], 1e-9);
+        for (int c = 0; c < 123; c++) {
+            assertEquals(expectedSq[c], squares[0][c], 1e-6 * expectedSq[c], "column " + c);
+        }
     }
 
     /** The layer's GELU pass (forward, gate, backward) against the activation's native ops, gain included. */
