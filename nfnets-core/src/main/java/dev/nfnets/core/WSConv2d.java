@@ -207,16 +207,20 @@ public class WSConv2d extends Conv2d {
     private INDArray writeStandardized(FloatBuffer wb, FloatCache c) {
         int n = (int) fanIn();
         int out = outChannels;
-        double[] scale = c.scale();
-        double[] shift = c.shift();
+        // scale and shift are float values, so float arithmetic rounds exactly as (float) (w * scale) - shift
+        // in double would, and the JIT vectorises it
+        float[] scale = toFloats(c.scale());
+        float[] shift = toFloats(c.shift());
         INDArray result = Nd4j.createUninitialized(DataType.FLOAT, weight.value().shape(), 'c');
         FloatBuffer hb = FloatKernels.floats(result);
         FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
+            float[] row = new float[out];
             for (int i = r0; i < r1; i++) {
-                int base = i * out;
+                wb.get(i * out, row, 0, out);
                 for (int o = 0; o < out; o++) {
-                    hb.put(base + o, (float) ((float) (wb.get(base + o) * scale[o]) - shift[o]));
+                    row[o] = row[o] * scale[o] - shift[o];
                 }
+                hb.put(i * out, row, 0, out);
             }
         });
         return result;
@@ -264,18 +268,35 @@ public class WSConv2d extends Conv2d {
         if (weight.isFrozen()) {
             return;
         }
-        double[] scale = c.scale();
+        // float arithmetic on row copies (vectorised); the per-channel factors were computed in double
+        float[] scale = toFloats(c.scale());
+        float[] gMeanF = toFloats(gMean);
+        float[] coefF = toFloats(coef);
+        float[] meanF = toFloats(mean);
         FloatBuffer db = FloatKernels.floats(weight.grad());
         FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
+            float[] gr = new float[out];
+            float[] wr = new float[out];
+            float[] dr = new float[out];
             for (int i = r0; i < r1; i++) {
                 int base = i * out;
+                gb.get(base, gr, 0, out);
+                wb.get(base, wr, 0, out);
+                db.get(base, dr, 0, out);
                 for (int o = 0; o < out; o++) {
-                    int k = base + o;
-                    float dw = (float) ((gb.get(k) - gMean[o]) * scale[o] - coef[o] * (wb.get(k) - mean[o]));
-                    db.put(k, db.get(k) + dw);
+                    dr[o] += (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
                 }
+                db.put(base, dr, 0, out);
             }
         });
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
     }
 
     private static double round(boolean toFloat, double v) {
