@@ -143,8 +143,11 @@ public class Conv2d extends AbstractLayer {
         }
         // every element is written by the convolution: no zero fill
         INDArray y = Nd4j.createUninitialized(x.dataType(), outputShape(x.shape()));
-        boolean keepKernel = mode.isTraining() && keepsKernelForBackward();
-        if (keepKernel) {
+        if (!mode.isTraining()) {
+            // inference runs each block in its own child scope already (NFNet), reset after the block
+            convolve(x, effectiveKernel(mode), y);
+            cachedKernel = null;
+        } else if (keepsKernelForBackward()) {
             INDArray kernel = effectiveKernel(mode);
             convolve(x, kernel, y);
             cachedKernel = kernel;
@@ -161,8 +164,67 @@ public class Conv2d extends AbstractLayer {
         return y;
     }
 
+    /**
+     * Pointwise (1x1, stride 1, ungrouped) convolutions run as one GEMM per example on NCHW planes: measured
+     * 2-3x faster than ND4J's conv2d/conv2d_bp for NFNet-F0's shapes (forward and backward; docs/BENCHMARKS.md).
+     * {@code -Dnfnets.pointwiseGemm=false} keeps the convolution op, and so does ND4J with its platform helpers
+     * switched off ({@code allowHelpers(false)}: the generic kernels, which the reference parity check uses for
+     * the closest agreement with the reference's rounding).
+     */
+    public static final boolean POINTWISE_GEMM = !"false".equalsIgnoreCase(System.getProperty("nfnets.pointwiseGemm"));
+
+    private boolean pointwise() {
+        return POINTWISE_GEMM && kernelSize == 1 && stride == 1 && groups == 1 && Nd4j.getEnvironment().helpersAllowed();
+    }
+
+    /** One example's {@code (channels, H*W)} plane matrix of an NCHW array (a view when the array is c-order dense). */
+    private static INDArray plane(INDArray a, int n) {
+        return a.get(NDArrayIndex.point(n), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
+                .reshape('c', a.size(1), a.size(2) * a.size(3));
+    }
+
+    private static INDArray dense(INDArray a) {
+        return a.ordering() == 'c' && a.offset() == 0 && a.length() == a.data().length() && a.elementWiseStride() == 1
+                ? a : a.dup('c');
+    }
+
+    /** {@code y[n, c] += b[c]} on every plane: one float pass ({@link FloatKernels}), else ND4J's broadcast add. */
+    private static void addBias(INDArray y, INDArray b) {
+        if (!FloatKernels.eligible(y, b)) {
+            Nd4j.exec(new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp(y, b, y, 1));
+            return;
+        }
+        int c = (int) y.size(1);
+        int plane = (int) (y.size(2) * y.size(3));
+        int planes = (int) y.size(0) * c;
+        java.nio.FloatBuffer yb = FloatKernels.floats(y);
+        java.nio.FloatBuffer bb = FloatKernels.floats(b);
+        FloatKernels.parallel(planes, y.length(), (p0, p1) -> {
+            float[] row = new float[plane];
+            for (int p = p0; p < p1; p++) {
+                float v = bb.get(p % c);
+                yb.get(p * plane, row, 0, plane);
+                for (int i = 0; i < plane; i++) {
+                    row[i] += v;
+                }
+                yb.put(p * plane, row, 0, plane);
+            }
+        });
+    }
+
     private void convolve(INDArray x, INDArray kernel, INDArray y) {
         INDArray b = bias == null ? null : bias.value();
+        if (pointwise()) {
+            INDArray xd = dense(x);
+            INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
+            for (int n = 0; n < xd.size(0); n++) {
+                Nd4j.gemm(w, plane(xd, n), plane(y, n), true, false, 1.0, 0.0); // y_n = W^T x_n
+            }
+            if (b != null) {
+                addBias(y, b);
+            }
+            return;
+        }
         if (groups == 1) {
             exec("conv2d", b == null ? new INDArray[] {x, kernel} : new INDArray[] {x, kernel, b}, new INDArray[] {y});
         } else {
@@ -171,7 +233,7 @@ public class Conv2d extends AbstractLayer {
             for (int g = 0; g < groups; g++) {
                 INDArray xg = x.get(channels(g * ig, ig));
                 INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
-                        NDArrayIndex.interval(g * og, (g + 1) * og)).dup('c');
+                        NDArrayIndex.interval(g * og, (g + 1) * og));
                 INDArray yg = y.get(channels(g * og, og));
                 INDArray[] in = b == null ? new INDArray[] {xg, kg}
                         : new INDArray[] {xg, kg, b.get(NDArrayIndex.interval(g * og, (g + 1) * og))};
@@ -187,18 +249,27 @@ public class Conv2d extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
         INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
         INDArray dk = Nd4j.createUninitialized(kernel.dataType(), kernel.shape());
-        if (groups == 1) {
+        if (pointwise()) {
+            INDArray xd = dense(x);
+            INDArray gd = dense(gradOut);
+            INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
+            INDArray dw = dk.reshape('c', inChannels, outChannels);
+            for (int n = 0; n < xd.size(0); n++) {
+                INDArray gn = plane(gd, n);
+                Nd4j.gemm(plane(xd, n), gn, dw, false, true, 1.0, n == 0 ? 0.0 : 1.0); // dW += x_n g_n^T
+                Nd4j.gemm(w, gn, plane(dx, n), false, false, 1.0, 0.0);               // dx_n = W g_n
+            }
+        } else if (groups == 1) {
             exec("conv2d_bp", new INDArray[] {x, kernel, gradOut}, new INDArray[] {dx, dk});
         } else {
             int ig = inChannels / groups;
             int og = outChannels / groups;
             for (int g = 0; g < groups; g++) {
                 INDArrayIndex cols = NDArrayIndex.interval(g * og, (g + 1) * og);
-                INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols).dup('c');
-                INDArray dkg = Nd4j.createUninitialized(kg.dataType(), kg.shape());
+                INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols);
+                INDArray dkg = dk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols);
                 exec("conv2d_bp", new INDArray[] {x.get(channels(g * ig, ig)), kg, gradOut.get(channels(g * og, og))},
                         new INDArray[] {dx.get(channels(g * ig, ig)), dkg});
-                dk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols).assign(dkg);
             }
         }
         if (bias != null) {

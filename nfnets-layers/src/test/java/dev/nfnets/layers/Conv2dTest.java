@@ -28,6 +28,8 @@ class Conv2dTest {
             "4, 6, 3, 1, SAME, 2, 5, 5",      // grouped
             "4, 6, 3, 2, SAME, 2, 7, 6",      // grouped + strided, odd/even
             "6, 6, 1, 1, SAME, 3, 4, 4",      // grouped 1x1
+            "5, 3, 1, 1, SAME, 1, 4, 3",      // pointwise: the GEMM path
+            "5, 3, 1, 1, VALID, 1, 3, 4",
             "3, 2, 3, 1, VALID, 1, 6, 5",
             "2, 4, 3, 2, VALID, 2, 7, 7",
     })
@@ -84,5 +86,68 @@ class Conv2dTest {
         Conv2d conv = new Conv2d("c", 128, 256, 3, 2, Padding.SAME, 2, true);
         assertArrayEquals(new long[] {-1, 256, 24, 24}, conv.outputShape(new long[] {-1, 128, 47, 47}));
         assertEquals(256L * 24 * 24 * 64 * 9, conv.macs(47, 47));
+    }
+
+    /**
+     * Grouped convolutions run one native call per group on views of the input, kernel, output and gradients
+     * (no copies); in float (the oneDNN path) they must equal separate convolutions on copied slices.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void groupedConvolutionOnViewsEqualsSeparateConvolutionsInFloat(int stride) {
+        int groups = 3;
+        Conv2d conv = new Conv2d("conv", 12, 18, 3, stride, Padding.SAME, groups, true);
+        conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, 18));
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 12, 9, 9);
+        INDArray y = conv.forward(x, Mode.TRAIN);
+        INDArray g = Nd4j.randn(DataType.FLOAT, y.shape());
+        INDArray dx = conv.backward(g);
+        for (int k = 0; k < groups; k++) {
+            Conv2d part = new Conv2d("part", 4, 6, 3, stride, Padding.SAME, 1, true);
+            org.nd4j.linalg.indexing.INDArrayIndex cols = org.nd4j.linalg.indexing.NDArrayIndex.interval(6 * k, 6 * k + 6);
+            org.nd4j.linalg.indexing.INDArrayIndex all = org.nd4j.linalg.indexing.NDArrayIndex.all();
+            part.weight().value().assign(conv.weight().value().get(all, all, all, cols));
+            part.bias().value().assign(conv.bias().value().get(cols));
+            INDArray xk = x.get(all, org.nd4j.linalg.indexing.NDArrayIndex.interval(4 * k, 4 * k + 4), all, all).dup();
+            INDArray yk = part.forward(xk, Mode.TRAIN);
+            INDArray dxk = part.backward(g.get(all, cols, all, all).dup());
+            assertEquals(0.0, yk.sub(y.get(all, cols, all, all)).amaxNumber().doubleValue(), 1e-5, "output of group " + k);
+            assertEquals(0.0, dxk.sub(dx.get(all, org.nd4j.linalg.indexing.NDArrayIndex.interval(4 * k, 4 * k + 4), all, all))
+                    .amaxNumber().doubleValue(), 1e-5, "input gradient of group " + k);
+            assertEquals(0.0, part.weight().grad().sub(conv.weight().grad().get(all, all, all, cols)).amaxNumber().doubleValue(),
+                    1e-4, "kernel gradient of group " + k);
+            assertEquals(0.0, part.bias().grad().sub(conv.bias().grad().get(cols)).amaxNumber().doubleValue(), 1e-4,
+                    "bias gradient of group " + k);
+        }
+    }
+
+    /**
+     * Pointwise convolutions run as GEMMs over NCHW planes when ND4J's platform helpers are on; with them off
+     * the convolution op runs. Both must agree in float (forward, input, kernel and bias gradients).
+     */
+    @Test
+    void pointwiseGemmEqualsTheConvolutionOp() {
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 10, 7, 5);
+        INDArray[][] results = new INDArray[2][];
+        org.nd4j.linalg.factory.Environment env = Nd4j.getEnvironment();
+        boolean before = env.helpersAllowed();
+        try {
+            for (int k = 0; k < 2; k++) {
+                env.allowHelpers(k == 0);
+                Nd4j.getRandom().setSeed(77);
+                Conv2d conv = new Conv2d("pw", 10, 12, 1, 1, Padding.SAME, 1, true);
+                conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, 12));
+                INDArray y = conv.forward(x, Mode.TRAIN);
+                INDArray dx = conv.backward(y.mul(0.5).addi(1));
+                results[k] = new INDArray[] {y, dx, conv.weight().grad().dup(), conv.bias().grad().dup()};
+            }
+        } finally {
+            env.allowHelpers(before);
+        }
+        String[] names = {"output", "input gradient", "kernel gradient", "bias gradient"};
+        for (int i = 0; i < 4; i++) {
+            double d = results[0][i].sub(results[1][i]).amaxNumber().doubleValue() / results[1][i].amaxNumber().doubleValue();
+            assertTrue(d < 1e-5, names[i] + " differs by " + d);
+        }
     }
 }
