@@ -13,6 +13,9 @@
 #                       (Debian's torch uses the system libblas.so.3, the slow reference BLAS unless an optimised
 #                       one is installed; convolutions go through oneDNN either way, dense layers through BLAS)
 #   NFNETS_JAVA_OPTS    JVM options, as for ./nfnets [-Xmx6g]
+#   MALLOC_MMAP_THRESHOLD_  glibc's mmap threshold for our runs, as ./nfnets sets it [4194304]; empty = glibc's
+#                       default (a dynamic threshold)
+#   TORCH_MALLOC_MMAP_THRESHOLD  the same for the PyTorch runs [unset: glibc's default]
 #   BENCH_CLASSPATH     Java classpath to use instead of the examples module's (e.g. a frozen copy, so that a
 #                       concurrent `mvn install` cannot swap jars under a running benchmark)
 #   SKIP_TORCH=1        only run our side
@@ -78,12 +81,19 @@ measured() { # measured NAME cmd... ; stdout -> $OUT/NAME.json, stderr -> $OUT/N
 }
 # shellcheck disable=SC2206
 java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g})
+ours_malloc="${MALLOC_MMAP_THRESHOLD_-4194304}"
+unset MALLOC_MMAP_THRESHOLD_
+ours_env=()
+[ -n "$ours_malloc" ] && ours_env=(MALLOC_MMAP_THRESHOLD_="$ours_malloc")
+torch_env=()
+[ -n "${TORCH_MALLOC_MMAP_THRESHOLD:-}" ] && torch_env=(MALLOC_MMAP_THRESHOLD_="$TORCH_MALLOC_MMAP_THRESHOLD")
 
 for size in $SIZES; do
   for mode in $MODES; do
     tag="${MODEL}-${mode}-${size}"
     echo "== ours  $tag (batch $BATCH, $WARMUP warm-up + $STEPS steps)" >&2
-    if ! measured "ours-$tag" java "${java_opts[@]}" -Djava.awt.headless=true -cp "$cp" dev.nfnets.train.bench.BenchMain \
+    if ! measured "ours-$tag" env "${ours_env[@]}" java "${java_opts[@]}" -Djava.awt.headless=true \
+        -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$cp" dev.nfnets.train.bench.BenchMain \
         --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json; then
       echo "compare.sh: our benchmark failed for $tag; see $OUT/ours-$tag.log" >&2
       tail -5 "$OUT/ours-$tag.log" >&2 || true
@@ -91,7 +101,7 @@ for size in $SIZES; do
     fi
     if [ "$have_torch" = 1 ]; then
       echo "== torch $tag" >&2
-      if ! measured "torch-$tag" env ${TORCH_LD_LIBRARY_PATH:+LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH"} "$PYTHON" \
+      if ! measured "torch-$tag" env "${torch_env[@]}" ${TORCH_LD_LIBRARY_PATH:+LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH"} "$PYTHON" \
           "$root/bench/torch_nfnet.py" --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" \
           --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json; then
         echo "compare.sh: the PyTorch benchmark failed for $tag; see $OUT/torch-$tag.log" >&2

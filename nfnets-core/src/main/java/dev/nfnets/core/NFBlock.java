@@ -115,7 +115,7 @@ public class NFBlock extends AbstractLayer {
             r = se.forward(r, mode);
         }
         if (stochasticDepth != null) {
-            r = stochasticDepth.forward(r, mode);
+            r = stochasticDepth.forwardInPlace(r, mode); // r is this block's own array
         }
         cachedResidual = mode.isTraining() ? r : null;
         double scale = alpha * skipGain.value().getDouble(0);

@@ -37,6 +37,19 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return apply(x, mode, false);
+    }
+
+    /**
+     * The same as {@link #forward}, but zeroes the dropped examples of {@code x} in place instead of writing a
+     * new array (the mask is 0 or 1): for a caller that owns {@code x} and does not need it unmasked
+     * ({@link NFBlock}: one residual-sized array less per block in a training step).
+     */
+    public INDArray forwardInPlace(INDArray x, Mode mode) {
+        return apply(x, mode, true);
+    }
+
+    private INDArray apply(INDArray x, Mode mode, boolean inPlace) {
         if (!mode.isTraining() || rate == 0) {
             cachedMask = null;
             return x;
@@ -51,7 +64,15 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
         java.util.Arrays.fill(shape, 1);
         shape[0] = n;
         cachedMask = Nd4j.create(m, shape, 'c').castTo(x.dataType());
-        return x.mul(cachedMask);
+        if (!inPlace) {
+            return x.mul(cachedMask);
+        }
+        for (int i = 0; i < n; i++) {
+            if (m[i] == 0f) {
+                x.slice(i).assign(0);
+            }
+        }
+        return x;
     }
 
     @Override

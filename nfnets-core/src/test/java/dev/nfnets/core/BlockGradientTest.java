@@ -49,6 +49,14 @@ class BlockGradientTest {
         assertEquals(0.75, kept, 0.03);
         assertEquals(1.0, y.maxNumber().doubleValue(), 0.0); // no 1/keep rescale
         assertEquals(x, sd.forward(x, Mode.EVAL));
+        // in place: the same mask for the same seed, written into the caller's array
+        sd.reseed(11);
+        INDArray expected = sd.forward(x, Mode.TRAIN);
+        sd.reseed(11);
+        INDArray own = x.dup();
+        INDArray same = sd.forwardInPlace(own, Mode.TRAIN);
+        assertTrue(same == own, "returns its argument");
+        assertEquals(expected, own);
         GradientCheck.Result r = GradientCheck.of(sd).beforeForward(() -> sd.reseed(9)).check(Nd4j.randn(DataType.DOUBLE, 6, 2, 2, 2));
         assertTrue(r.maxRelError() < 1e-8, "bound 1e-8: " + r);
     }
