@@ -173,8 +173,26 @@ public class Conv2d extends AbstractLayer {
      */
     public static final boolean POINTWISE_GEMM = !"false".equalsIgnoreCase(System.getProperty("nfnets.pointwiseGemm"));
 
-    private boolean pointwise() {
-        return POINTWISE_GEMM && kernelSize == 1 && stride == 1 && groups == 1 && Nd4j.getEnvironment().helpersAllowed();
+    /**
+     * Below this many multiply-accumulates per example the per-example GEMMs cost more in calls than they save:
+     * {@code nfnet-mnist} at batch 128 (64 x 32 channels on 14 x 14 planes, 0.4M per example) trained 1.6x slower
+     * per step with them (docs/BENCHMARKS.md); F0's 1x1s are 10M-170M per example.
+     */
+    static final long POINTWISE_MIN_MACS = 4_000_000L;
+
+    private static volatile long pointwiseMinMacs = POINTWISE_MIN_MACS;
+
+    /** Sets the per-example size above which pointwise convolutions take GEMMs; returns the old one (tests). */
+    static long setPointwiseMinMacs(long macs) {
+        long old = pointwiseMinMacs;
+        pointwiseMinMacs = macs;
+        return old;
+    }
+
+    private boolean pointwise(INDArray x) {
+        return POINTWISE_GEMM && kernelSize == 1 && stride == 1 && groups == 1
+                && (long) inChannels * outChannels * x.size(2) * x.size(3) >= pointwiseMinMacs
+                && Nd4j.getEnvironment().helpersAllowed();
     }
 
     /** One example's {@code (channels, H*W)} plane matrix of an NCHW array (a view when the array is c-order dense). */
@@ -214,7 +232,7 @@ public class Conv2d extends AbstractLayer {
 
     private void convolve(INDArray x, INDArray kernel, INDArray y) {
         INDArray b = bias == null ? null : bias.value();
-        if (pointwise()) {
+        if (pointwise(x)) {
             INDArray xd = dense(x);
             INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
             for (int n = 0; n < xd.size(0); n++) {
@@ -249,7 +267,7 @@ public class Conv2d extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
         INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
         INDArray dk = Nd4j.createUninitialized(kernel.dataType(), kernel.shape());
-        if (pointwise()) {
+        if (pointwise(x)) {
             INDArray xd = dense(x);
             INDArray gd = dense(gradOut);
             INDArray w = dense(kernel).reshape('c', inChannels, outChannels);

@@ -17,6 +17,12 @@ class Conv2dTest {
     @org.junit.jupiter.api.BeforeEach
     void seed() {
         org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(6872);
+        Conv2d.setPointwiseMinMacs(0); // the small shapes here take the pointwise GEMM path too
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void restore() {
+        Conv2d.setPointwiseMinMacs(Conv2d.POINTWISE_MIN_MACS);
     }
 
 
