@@ -165,12 +165,8 @@ public final class Agc implements Optimizer {
                 gn[c] += g[k] * g[k];
             }
         }
-        for (int c = 0; c < cols; c++) {
-            pn[c] = Math.sqrt(pn[c]);
-            gn[c] = Math.sqrt(gn[c]);
-        }
         double[] factor = new double[cols];
-        Clip result = factors(pn, gn, clipping, eps, factor);
+        Clip result = factorsFromSquares(pn, gn, clipping, eps, factor);
         if (result.clippedUnits > 0) {
             for (int k = 0; k < g.length; k++) {
                 g[k] *= factor[k % cols];
@@ -182,8 +178,8 @@ public final class Agc implements Optimizer {
 
     /**
      * Large FLOAT tensors: the column sums of squares of the weights and the gradient in one read-only pass
-     * over their native memory each ({@link FloatKernels}, double precision), and a rescaling pass only when a
-     * unit was clipped.
+     * over their native memory each ({@link FloatKernels#columnSquares}), and a rescaling pass only when a unit
+     * was clipped.
      */
     private static Clip clipFloat(INDArray value, INDArray grad, int rows, int cols, double clipping, double eps) {
         FloatBuffer w = FloatKernels.floats(value);
@@ -192,12 +188,8 @@ public final class Agc implements Optimizer {
         double[] gn = new double[cols];
         FloatKernels.columnSquares(w, rows, cols, pn);
         FloatKernels.columnSquares(g, rows, cols, gn);
-        for (int c = 0; c < cols; c++) {
-            pn[c] = Math.sqrt(pn[c]);
-            gn[c] = Math.sqrt(gn[c]);
-        }
         double[] factor = new double[cols];
-        Clip result = factors(pn, gn, clipping, eps, factor);
+        Clip result = factorsFromSquares(pn, gn, clipping, eps, factor);
         if (result.clippedUnits > 0) {
             FloatKernels.parallel(rows, (long) rows * cols, (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
@@ -209,6 +201,15 @@ public final class Agc implements Optimizer {
             });
         }
         return result;
+    }
+
+    /** {@link #factors} from per-unit sums of squares (turned into norms in place). */
+    private static Clip factorsFromSquares(double[] pSq, double[] gSq, double clipping, double eps, double[] factor) {
+        for (int c = 0; c < pSq.length; c++) {
+            pSq[c] = Math.sqrt(pSq[c]);
+            gSq[c] = Math.sqrt(gSq[c]);
+        }
+        return factors(pSq, gSq, clipping, eps, factor);
     }
 
     /** Per-unit rescaling factors (1 where a unit is not clipped) and the statistics of one tensor. */
