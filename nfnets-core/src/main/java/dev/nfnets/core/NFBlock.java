@@ -128,7 +128,7 @@ public class NFBlock extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, r.shape());
         double sg = skipGain.value().getDouble(0);
         // a sum over the whole residual with heavy cancellation: accumulate it in double precision
-        double dSkip = dotInDouble(gradOut, r) * alpha;
+        double dSkip = FloatKernels.dotInDouble(gradOut, r) * alpha;
         skipGain.accumulateGrad(Nd4j.scalar(gradOut.dataType(), dSkip).reshape(1));
         INDArray dr = gradOut.mul(alpha * sg);
         if (stochasticDepth != null) {
@@ -151,49 +151,6 @@ public class NFBlock extends AbstractLayer {
             dx.addi(gradOut);
         }
         return dx;
-    }
-
-    /**
-     * {@code sum(a * b)} accumulated in double: one pass over two dense FLOAT arrays ({@link FloatKernels}),
-     * else through double copies (three allocating ops over the residual).
-     */
-    static double dotInDouble(INDArray a, INDArray b) {
-        if (!FloatKernels.eligible(a, b)) {
-            return a.castTo(DataType.DOUBLE).mul(b.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
-        }
-        java.nio.FloatBuffer x = FloatKernels.floats(a);
-        java.nio.FloatBuffer y = FloatKernels.floats(b);
-        int n = (int) a.length();
-        int chunk = 1 << 14;
-        int chunks = (n + chunk - 1) / chunk;
-        double[] parts = new double[chunks];
-        // fixed chunks summed in order: the result does not depend on the thread count
-        FloatKernels.parallel(chunks, n, (c0, c1) -> {
-            float[] xr = new float[chunk];
-            float[] yr = new float[chunk];
-            for (int c = c0; c < c1; c++) {
-                int from = c * chunk;
-                int len = Math.min(chunk, n - from);
-                x.get(from, xr, 0, len);
-                y.get(from, yr, 0, len);
-                double s0 = 0;
-                double s1 = 0;
-                int i = 0;
-                for (; i + 1 < len; i += 2) {
-                    s0 += (double) xr[i] * yr[i];
-                    s1 += (double) xr[i + 1] * yr[i + 1];
-                }
-                if (i < len) {
-                    s0 += (double) xr[i] * yr[i];
-                }
-                parts[c] = s0 + s1;
-            }
-        });
-        double sum = 0;
-        for (double p : parts) {
-            sum += p;
-        }
-        return sum;
     }
 
     @Override

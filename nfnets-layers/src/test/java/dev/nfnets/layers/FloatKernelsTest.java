@@ -171,4 +171,20 @@ class FloatKernelsTest {
         assertTrue(maxDiff(grads[0], grads[1]) < 1e-3, "bias gradients differ by " + maxDiff(grads[0], grads[1]));
         assertTrue(grads[0].amaxNumber().doubleValue() > 1, "a sum of ~3000 N(0,1) terms per channel");
     }
+
+    /** The double-accumulated dot product: equal to the sum in double, and the same for any thread count. */
+    @Test
+    void dotInDoubleMatchesTheDoubleSum() {
+        INDArray a = Nd4j.randn(DataType.FLOAT, 70_001);
+        INDArray b = Nd4j.randn(DataType.FLOAT, 70_001);
+        double expected = a.castTo(DataType.DOUBLE).mul(b.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+        FloatKernels.setThreads(1);
+        double one = FloatKernels.dotInDouble(a, b);
+        FloatKernels.setThreads(2);
+        double two = FloatKernels.dotInDouble(a, b);
+        assertEquals(expected, one, 1e-9 * Math.abs(expected) + 1e-9);
+        assertEquals(one, two, 0.0);
+        FloatKernels.setEnabled(false);
+        assertEquals(expected, FloatKernels.dotInDouble(a, b), 1e-9);
+    }
 }
