@@ -202,8 +202,7 @@ public class Conv2d extends AbstractLayer {
     }
 
     private static INDArray dense(INDArray a) {
-        return a.ordering() == 'c' && a.offset() == 0 && a.length() == a.data().length() && a.elementWiseStride() == 1
-                ? a : a.dup('c');
+        return Shapes.wholeInCOrder(a) ? a : a.dup('c');
     }
 
     /** {@code y[n, c] += b[c]} on every plane: one float pass ({@link FloatKernels}), else ND4J's broadcast add. */

@@ -60,8 +60,7 @@ public final class FloatKernels {
 
     private static boolean dense(INDArray a) {
         return a != null && a.dataType() == DataType.FLOAT && a.length() > 0 && a.length() <= Integer.MAX_VALUE
-                && a.offset() == 0 && a.data().length() == a.length() && a.elementWiseStride() == 1
-                && (a.rank() <= 1 || a.ordering() == 'c');
+                && Shapes.wholeInCOrder(a);
     }
 
     /** Turns the kernels on or off and returns the previous setting; for tests and measurements. */

@@ -36,8 +36,7 @@ public final class HostArrays {
             if (t != DataType.FLOAT && t != DataType.DOUBLE) {
                 return false;
             }
-            if (a.offset() != 0 || a.data().length() != a.length() || a.elementWiseStride() != 1
-                    || (a.rank() > 1 && a.ordering() != 'c')) {
+            if (!Shapes.wholeInCOrder(a)) {
                 return false;
             }
         }

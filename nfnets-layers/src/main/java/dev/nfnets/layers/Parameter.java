@@ -82,10 +82,6 @@ public final class Parameter {
         return g;
     }
 
-    /** Whether a gradient buffer has been allocated yet (by {@link #grad()} or a backward pass). */
-    public boolean hasGrad() {
-        return grad != null;
-    }
 
     public long[] shape() {
         return value.shape();

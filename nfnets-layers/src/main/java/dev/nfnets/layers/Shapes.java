@@ -27,6 +27,15 @@ public final class Shapes {
     }
 
     /** Renders a shape with -1 shown as '?'. */
+    /**
+     * True when {@code a} covers its whole buffer from offset 0 with element-wise stride 1, in c order when it has
+     * more than one dimension: its elements can be read as one flat run (host copies, buffer loops, GEMM views).
+     */
+    public static boolean wholeInCOrder(INDArray a) {
+        return a.offset() == 0 && a.data().length() == a.length() && a.elementWiseStride() == 1
+                && (a.rank() <= 1 || a.ordering() == 'c');
+    }
+
     public static String str(long[] shape) {
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < shape.length; i++) {

@@ -1,5 +1,6 @@
 package dev.nfnets.layers.memory;
 
+import dev.nfnets.layers.FloatKernels;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +54,7 @@ public final class NativeThreads {
         // the master-thread limit and OpenMP's count do change
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
-        dev.nfnets.layers.FloatKernels.setThreads(Math.min(threads, Math.max(1, Runtime.getRuntime().availableProcessors())));
+        FloatKernels.setThreads(Math.min(threads, Math.max(1, Runtime.getRuntime().availableProcessors())));
         try {
             // nd4j-native's NativeOps (a runtime dependency of nd4j-native, not of nd4j-api): omp_set_num_threads
             Object ops = nativeOps();
