@@ -2,7 +2,6 @@ package dev.nfnets.layers;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
@@ -95,73 +94,96 @@ public class ActivationLayer extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, x.shape());
         if (fn == Activation.GELU && FloatKernels.eligible(x, gradOut)
                 && (cachedGate == null || FloatKernels.eligible(cachedGate))) {
-            return geluGradFloat(x, cachedGate != null ? cachedGate : geluGate(x), gradOut);
+            return geluGradFloat(x, cachedGate, gradOut);
         }
         INDArray d = (cachedGate != null ? fn.derivative(x, cachedGate) : fn.derivative(x)).muli(gradOut);
         return gain == 1.0 ? d : d.muli(gain);
     }
 
     /**
-     * GELU on a dense FLOAT array: the polynomial {@code 2u = 2c (x + k x^3)} in one pass ({@link FloatKernels},
-     * float arithmetic in the reference's order), the native sigmoid in place, then {@code gain * x * s} in one
-     * more pass. Element-wise chains of ND4J ops cost one pass over memory and one dispatch each (the BLAS
-     * axpy among them also competed with OpenMP's spinning threads). In training the gate {@code s} is kept;
-     * otherwise the output overwrites it.
+     * GELU on a dense FLOAT array in one vectorised pass ({@link FloatKernels#map}): {@code u = c (x + k x^3)}
+     * in float (the reference's order), the gate {@code s = sigmoid(2u) = 0.5 (1 + tanh(u))} in double
+     * ({@link RationalTanh#gateInPlace}, within 2e-11) rounded to float, then {@code y = s * x * gain} in float, as
+     * the generic path computes it from ND4J's sigmoid. In training with {@code keepGate}, {@code s} is kept for
+     * the backward pass. Until session 5 this was a
+     * polynomial pass, ND4J's sigmoid and an output pass, several times slower (docs/BENCHMARKS.md).
      */
     private INDArray geluFloat(INDArray x, boolean keepGate) {
         int n = (int) x.length();
+        float k = (float) Activation.GELU_K;
+        float c = (float) Activation.GELU_C;
         float g = (float) gain;
-        INDArray s = geluGate(x);
-        FloatBuffer xb = FloatKernels.floats(x);
-        FloatBuffer sb = FloatKernels.floats(s);
-        INDArray y = keepGate ? Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c') : s;
-        FloatBuffer yb = FloatKernels.floats(y);
-        FloatKernels.parallel(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                yb.put(i, sb.get(i) * xb.get(i) * g);
+        INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+        INDArray s = keepGate ? Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c') : null;
+        FloatBuffer[] in = {FloatKernels.floats(x)};
+        FloatBuffer[] out = keepGate ? new FloatBuffer[] {FloatKernels.floats(y), FloatKernels.floats(s)}
+                : new FloatBuffer[] {FloatKernels.floats(y)};
+        FloatKernels.map(n, in, out, (i, o, d, m) -> {
+            float[] xa = i[0];
+            float[] ya = o[0];
+            innerU(xa, d, m, k, c);
+            RationalTanh.gateInPlace(d, m);
+            for (int j = 0; j < m; j++) {
+                ya[j] = (float) d[j] * xa[j] * g;
+            }
+            if (o.length > 1) {
+                float[] sa = o[1];
+                for (int j = 0; j < m; j++) {
+                    sa[j] = (float) d[j];
+                }
             }
         });
-        cachedGate = keepGate ? s : null;
+        cachedGate = s;
         return y;
     }
 
-    /** GELU's gate {@code s = sigmoid(2u)}, {@code 2u = 2c (x + k x^3)}, as a new array. */
-    private static INDArray geluGate(INDArray x) {
+    /**
+     * {@code dx = gain * gradOut * (s + 6ck s (1 - s) (x^3 + x / 3k))} in float, one pass, with the gate
+     * {@code s} kept by the forward pass or recomputed from {@code x} exactly as the forward computes it (one
+     * rational function per element: about as cheap as reading a kept array, and the same result).
+     */
+    private INDArray geluGradFloat(INDArray x, INDArray gate, INDArray gradOut) {
         int n = (int) x.length();
         float k = (float) Activation.GELU_K;
-        float c2 = (float) (2 * Activation.GELU_C);
-        INDArray s = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
-        FloatBuffer xb = FloatKernels.floats(x);
-        FloatBuffer sb = FloatKernels.floats(s);
-        FloatKernels.parallel(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float xi = xb.get(i);
-                sb.put(i, (xi * xi * xi * k + xi) * c2);
-            }
-        });
-        return Nd4j.exec(new Sigmoid(s, s));
-    }
-
-    /** {@code dx = gain * gradOut * (s + 6ck s (1 - s) (x^3 + x / 3k))} in one pass from the gate. */
-    private INDArray geluGradFloat(INDArray x, INDArray s, INDArray gradOut) {
-        int n = (int) x.length();
+        float c = (float) Activation.GELU_C;
         float a = (float) (1 / (3 * Activation.GELU_K));
         float c6k = (float) (6 * Activation.GELU_C * Activation.GELU_K);
         float g = (float) gain;
         INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
-        FloatBuffer xb = FloatKernels.floats(x);
-        FloatBuffer sb = FloatKernels.floats(s);
-        FloatBuffer gb = FloatKernels.floats(gradOut);
-        FloatBuffer db = FloatKernels.floats(dx);
-        FloatKernels.parallel(n, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float xi = xb.get(i);
-                float si = sb.get(i);
-                float d = si + c6k * ((xi * xi * xi + xi * a) * si * (1 - si));
-                db.put(i, d * gb.get(i) * g);
+        FloatBuffer[] in = gate != null
+                ? new FloatBuffer[] {FloatKernels.floats(x), FloatKernels.floats(gradOut), FloatKernels.floats(gate)}
+                : new FloatBuffer[] {FloatKernels.floats(x), FloatKernels.floats(gradOut)};
+        FloatKernels.map(n, in, new FloatBuffer[] {FloatKernels.floats(dx)}, (i, o, d, m) -> {
+            float[] xa = i[0];
+            float[] ga = i[1];
+            float[] da = o[0];
+            float[] sa;
+            if (i.length > 2) {
+                sa = i[2];
+            } else {
+                innerU(xa, d, m, k, c);
+                RationalTanh.gateInPlace(d, m);
+                sa = da; // the output chunk holds s until it is overwritten element by element below
+                for (int j = 0; j < m; j++) {
+                    sa[j] = (float) d[j];
+                }
+            }
+            for (int j = 0; j < m; j++) {
+                float xj = xa[j];
+                float sj = sa[j];
+                float dj = sj + c6k * ((xj * xj * xj + xj * a) * sj * (1 - sj));
+                da[j] = dj * ga[j] * g;
             }
         });
         return dx;
+    }
+
+    /** {@code u[j] = c (x + k x^3)} in float arithmetic (the reference's order), widened to double. */
+    private static void innerU(float[] x, double[] u, int m, float k, float c) {
+        for (int j = 0; j < m; j++) {
+            float xj = x[j];
+            u[j] = (xj * xj * xj * k + xj) * c;
+        }
     }
 
     @Override

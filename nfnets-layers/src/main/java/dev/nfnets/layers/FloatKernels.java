@@ -146,6 +146,43 @@ public final class FloatKernels {
         }
     }
 
+    /** Elements per chunk of {@link #map}: a few 16 KB arrays per thread, which stay in the core's caches. */
+    static final int CHUNK = 4096;
+
+    /**
+     * The element-wise body of {@link #map}: reads {@code in[k][0..count)}, writes {@code out[k][0..count)}, may
+     * use {@code scratch[0..count)} (double precision) freely.
+     */
+    @FunctionalInterface
+    public interface ChunkBody {
+        void run(float[][] in, float[][] out, double[] scratch, int count);
+    }
+
+    /**
+     * An element-wise pass over {@code n} floats of each buffer: every thread takes a range and walks it in
+     * {@link #CHUNK}-element chunks, copying the inputs into Java arrays, running {@code body} and copying the
+     * outputs back. Loops over Java arrays are vectorised by the JIT, loops over buffer elements are not (GELU
+     * over 10M floats: 7-15 ms against 60+ ms). An output buffer may also be an input (in place): each chunk is
+     * read before it is written.
+     */
+    public static void map(int n, FloatBuffer[] in, FloatBuffer[] out, ChunkBody body) {
+        parallel(n, (long) n * (in.length + out.length), (from, to) -> {
+            float[][] ia = new float[in.length][Math.min(CHUNK, to - from)];
+            float[][] oa = new float[out.length][Math.min(CHUNK, to - from)];
+            double[] scratch = new double[Math.min(CHUNK, to - from)];
+            for (int s = from; s < to; s += CHUNK) {
+                int m = Math.min(CHUNK, to - s);
+                for (int k = 0; k < in.length; k++) {
+                    in[k].get(s, ia[k], 0, m);
+                }
+                body.run(ia, oa, scratch, m);
+                for (int k = 0; k < out.length; k++) {
+                    out[k].put(s, oa[k], 0, m);
+                }
+            }
+        });
+    }
+
     private static ExecutorService pool(int t) {
         ExecutorService p = pool;
         if (p == null) {

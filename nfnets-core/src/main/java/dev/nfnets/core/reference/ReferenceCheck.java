@@ -35,9 +35,21 @@ import java.util.Optional;
  */
 public final class ReferenceCheck {
 
-    /** logits: abs; loss: abs; grads and step: relative to the tensor's max abs value. */
-    public record Tolerances(double logits, double loss, double grads, double step) {
-        public static final Tolerances DEFAULT = new Tolerances(1e-5, 1e-5, 1e-4, 1e-5);
+    /**
+     * logits: abs; loss: abs; grads and step: relative to the tensor's max abs value. Skip gains' gradients
+     * get their own bound: each is one sum over a whole block output whose terms cancel (block 0's at 47 px to
+     * 1/65 of their magnitude, fixture README), so float rounding anywhere upstream moves it by orders more
+     * than any other tensor. Measured for s47: the fixture's two reference implementations differ by 4.2e-5
+     * there; float-accurate GELU evaluations (all within 2 ulps of the exact function) give 2.4e-5 to 2.7e-4
+     * against the fixture while every other tensor stays below 1e-5 (docs/BENCHMARKS.md, session 5).
+     */
+    public record Tolerances(double logits, double loss, double grads, double step, double skipGainGrads) {
+        public static final Tolerances DEFAULT = new Tolerances(1e-5, 1e-5, 1e-4, 1e-5, 5e-4);
+
+        /** With the default bound for skip gains' gradients (at least {@code grads}). */
+        public Tolerances(double logits, double loss, double grads, double step) {
+            this(logits, loss, grads, step, Math.max(grads, 5e-4));
+        }
     }
 
     /** One measured quantity. */
@@ -150,13 +162,14 @@ public final class ReferenceCheck {
             gradModel.backward(r.gradient());
             gradModel.clearCache();
             Map<String, INDArray> ref = Weights.toOurNames(gradModel, WeightFormat.DEEPMIND, Npz.read(gradsFile.get()));
-            lines.add(worstRelative("gradients max rel error (per tensor)", gradModel, ref, true, tol.grads()));
+            lines.add(worstRelative("gradients max rel error (per tensor)", gradModel, ref, true, false, tol.grads()));
+            lines.add(worstRelative("skip-gain gradients max rel error", gradModel, ref, true, true, tol.skipGainGrads()));
 
             Optional<Path> stepFile = rc.file("step1.npz");
             if (stepFile.isPresent()) {
                 applyStep(rc.optimizer(), gradModel);
                 Map<String, INDArray> refStep = Weights.toOurNames(gradModel, WeightFormat.DEEPMIND, Npz.read(stepFile.get()));
-                lines.add(worstRelative("step-1 parameters max rel error", gradModel, refStep, false, tol.step()));
+                lines.add(worstRelative("step-1 parameters max rel error", gradModel, refStep, false, null, tol.step()));
             }
         } else {
             notes.add("no grads.npz (or no labels): gradients and the optimizer step were not checked");
@@ -182,11 +195,22 @@ public final class ReferenceCheck {
                 .step(model.namedParameters());
     }
 
-    private static Line worstRelative(String what, NFNet model, Map<String, INDArray> ref, boolean grads, double tolerance) {
+    /** Skip gains' parameter names end with this. */
+    static final String SKIP_GAIN = "skip_gain";
+
+    /**
+     * The worst per-tensor relative error; {@code skipGains} true: only skip gains, false: all but them, null:
+     * every tensor.
+     */
+    private static Line worstRelative(String what, NFNet model, Map<String, INDArray> ref, boolean grads, Boolean skipGains,
+                                      double tolerance) {
         double worst = 0;
         String where = "";
         int compared = 0;
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            if (skipGains != null && e.getKey().endsWith(SKIP_GAIN) != skipGains) {
+                continue;
+            }
             INDArray r = ref.get(e.getKey());
             if (r == null) {
                 throw new IllegalArgumentException(what + ": the reference has no tensor for " + e.getKey());
