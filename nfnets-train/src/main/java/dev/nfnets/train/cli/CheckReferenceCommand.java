@@ -24,6 +24,10 @@ final class CheckReferenceCommand implements Callable<Integer> {
     @Option(names = "--tol-grads", defaultValue = "1e-4", description = "max per-tensor relative gradient error (default: ${DEFAULT-VALUE})")
     double tolGrads;
 
+    @Option(names = "--tol-skip-gain-grads", defaultValue = "5e-4",
+            description = "max relative error of the skip gains' gradients, sums whose terms cancel (default: ${DEFAULT-VALUE})")
+    double tolSkipGainGrads;
+
     @Option(names = "--tol-step", defaultValue = "1e-5", description = "max per-tensor relative error after one step (default: ${DEFAULT-VALUE})")
     double tolStep;
 
@@ -34,7 +38,7 @@ final class CheckReferenceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ReferenceCase rc = ReferenceCase.open(dir);
-        ReferenceCheck check = new ReferenceCheck(new ReferenceCheck.Tolerances(tolLogits, tolLoss, tolGrads, tolStep));
+        ReferenceCheck check = new ReferenceCheck(new ReferenceCheck.Tolerances(tolLogits, tolLoss, tolGrads, tolStep, tolSkipGainGrads));
         boolean ok = true;
         for (String k : kernels.equalsIgnoreCase("both") ? new String[] {"generic", "onednn"} : new String[] {kernels}) {
             ReferenceCheck.Kernels kind = switch (k.toLowerCase(java.util.Locale.ROOT)) {
