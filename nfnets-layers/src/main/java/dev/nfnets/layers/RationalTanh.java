@@ -41,10 +41,10 @@ public final class RationalTanh {
     }
 
     /**
-     * GELU's gate {@code sigmoid(2u) = 0.5 (1 + tanh(u))} to within 2e-11 absolute, exactly 0 for
-     * {@code u <= -9} and 1 for {@code u > 9} (where {@code 1 + tanh} is below 3e-8 and the reference's float
-     * arithmetic gives 0: a clamped tanh alone would leave 1.5e-8 there, which GELU's derivative multiplies
-     * by {@code x^3}).
+     * GELU's gate {@code sigmoid(2u) = 0.5 (1 + tanh(u))} to within 2e-11 absolute for |u| <= 9, exactly 0 for
+     * {@code u <= -9} (where {@code 1 + tanh} is below 3e-8 and the reference's float arithmetic gives 0: a
+     * clamped tanh alone would leave 1.5e-8 there, which GELU's derivative multiplies by {@code x^3}), and
+     * {@code 1 - 1.5e-8} above 9, which is 1 in float.
      */
     public static double gate(double u) {
         double[] a = {u};
@@ -63,11 +63,10 @@ public final class RationalTanh {
             double z = x * x;
             double p = ((((P5 * z + P4) * z + P3) * z + P2) * z + P1) * z + P0;
             double q = ((((Q5 * z + Q4) * z + Q3) * z + Q2) * z + Q1) * z + 1.0;
-            // branch-free saturation (1e300 turns any positive distance into >= 1): times 0 at and below
-            // -CLAMP, at least 1 above +CLAMP
+            // branch-free: times 0 at and below -CLAMP, else times 1 (1e300 turns any positive distance into
+            // >= 1); above +CLAMP the gate is 1 - 1.5e-8, which rounds to 1 in float
             double notBelow = Math.min(1.0, Math.max(0.0, (v + CLAMP) * 1e300));
-            double above = Math.min(1.0, Math.max(0.0, (v - CLAMP) * 1e300));
-            u[i] = Math.max(0.5 * (1.0 + x * p / q) * notBelow, above);
+            u[i] = 0.5 * (1.0 + x * p / q) * notBelow;
         }
     }
 }

@@ -28,7 +28,7 @@ class RationalTanhTest {
             if (u <= -RationalTanh.CLAMP) {
                 assertEquals(0.0, gate, 0.0, "gate below the clamp at " + u);
             } else if (u > RationalTanh.CLAMP) {
-                assertEquals(1.0, gate, 0.0, "gate above the clamp at " + u);
+                assertEquals(1.0f, (float) gate, 0.0f, "gate above the clamp at " + u + " (in float)");
             } else {
                 worstGate = Math.max(worstGate, Math.abs(gate - exactGate));
             }
@@ -38,7 +38,7 @@ class RationalTanhTest {
         assertTrue(worstUlps <= 1, "rounded to float: " + worstUlps + " ulps from the exact value");
         assertEquals(0.0, RationalTanh.tanh(0.0), 0.0);
         assertEquals(-RationalTanh.tanh(0.7), RationalTanh.tanh(-0.7), 0.0, "odd");
-        assertEquals(1.0, RationalTanh.gate(1e6), 0.0);
+        assertEquals(1.0f, (float) RationalTanh.gate(1e6), 0.0f);
         assertEquals(0.0, RationalTanh.gate(-1e6), 0.0);
         assertEquals(0.5, RationalTanh.gate(0.0), 0.0);
     }
