@@ -191,12 +191,22 @@ public final class Agc implements Optimizer {
         double[] factor = new double[cols];
         Clip result = factorsFromSquares(pn, gn, clipping, eps, factor);
         if (result.clippedUnits > 0) {
+            // row by row through Java arrays, in loops the JIT vectorises (float -> double, product, -> float)
             FloatKernels.parallel(rows, (long) rows * cols, (r0, r1) -> {
+                float[] row = new float[cols];
+                double[] d = new double[cols];
                 for (int r = r0; r < r1; r++) {
-                    int base = r * cols;
+                    g.get(r * cols, row, 0, cols);
                     for (int c = 0; c < cols; c++) {
-                        g.put(base + c, (float) (g.get(base + c) * factor[c]));
+                        d[c] = row[c];
                     }
+                    for (int c = 0; c < cols; c++) {
+                        d[c] *= factor[c];
+                    }
+                    for (int c = 0; c < cols; c++) {
+                        row[c] = (float) d[c];
+                    }
+                    g.put(r * cols, row, 0, cols);
                 }
             });
         }

@@ -8,7 +8,12 @@ import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.FloatKernels;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.FloatBuffer;
 
 /**
  * Squeeze-and-excite as the NFNet block applies it: {@code y = x * 2 * sigmoid(W1 relu(W0 mean_hw(x) + b0) + b1)}.
@@ -60,6 +65,9 @@ public class SqueezeExcite extends AbstractLayer {
     public INDArray backward(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
+        if (FloatKernels.eligible(x, gradOut, cachedGate)) {
+            return backwardFloat(x, gradOut);
+        }
         INDArray dx = gradOut.mul(cachedGate);
         INDArray dGate = gradOut.mul(x).sum(2, 3).muli(gateGain);     // (N, C)
         INDArray dp = fc0.backward(relu.backward(fc1.backward(sigmoid.backward(dGate))));
@@ -80,5 +88,68 @@ public class SqueezeExcite extends AbstractLayer {
         sigmoid.clearCache();
         cachedInput = null;
         cachedGate = null;
+    }
+
+    /**
+     * The backward pass on dense FLOAT arrays in two passes over the activations instead of five (the gate's
+     * gradient {@code sum_hw(dy * x)} per plane, then {@code dx = dy * gate + dpool / (H W)}), without
+     * activation-sized temporaries ({@link FloatKernels}).
+     */
+    private INDArray backwardFloat(INDArray x, INDArray gradOut) {
+        int planes = (int) (x.size(0) * x.size(1));
+        int plane = (int) (x.size(2) * x.size(3));
+        FloatBuffer xb = FloatKernels.floats(x);
+        FloatBuffer gb = FloatKernels.floats(gradOut);
+        FloatBuffer sb = FloatKernels.floats(cachedGate);
+        float[] dGate = new float[planes];
+        float gg = (float) gateGain;
+        FloatKernels.parallel(planes, 2L * x.length(), (p0, p1) -> {
+            float[] xa = new float[plane];
+            float[] ga = new float[plane];
+            for (int p = p0; p < p1; p++) {
+                xb.get(p * plane, xa, 0, plane);
+                gb.get(p * plane, ga, 0, plane);
+                dGate[p] = (float) (dot(xa, ga, plane) * gg);
+            }
+        });
+        INDArray dg = Nd4j.create(dGate, new long[] {x.size(0), channels}, DataType.FLOAT);
+        INDArray dp = fc0.backward(relu.backward(fc1.backward(sigmoid.backward(dg))));
+        float[] dpool = dp.castTo(DataType.FLOAT).reshape(planes).toFloatVector();
+        INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+        FloatBuffer db = FloatKernels.floats(dx);
+        float inv = 1f / plane;
+        FloatKernels.parallel(planes, 2L * x.length(), (p0, p1) -> {
+            float[] ga = new float[plane];
+            for (int p = p0; p < p1; p++) {
+                gb.get(p * plane, ga, 0, plane);
+                float s = sb.get(p);
+                float add = dpool[p] * inv;
+                for (int i = 0; i < plane; i++) {
+                    ga[i] = ga[i] * s + add;
+                }
+                db.put(p * plane, ga, 0, plane);
+            }
+        });
+        return dx;
+    }
+
+    /** {@code sum(a * b)} over {@code n} elements: eight float partial sums (vectorised), added in double. */
+    private static double dot(float[] a, float[] b, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
+            s4 += a[i + 4] * b[i + 4];
+            s5 += a[i + 5] * b[i + 5];
+            s6 += a[i + 6] * b[i + 6];
+            s7 += a[i + 7] * b[i + 7];
+        }
+        for (; i < n; i++) {
+            s0 += a[i] * b[i];
+        }
+        return ((double) s0 + s1) + ((double) s2 + s3) + ((double) s4 + s5) + ((double) s6 + s7);
     }
 }

@@ -183,4 +183,35 @@ class HostPathsTest {
             assertTrue(d < 1e-5, k + ": float kernels and native differ by " + d);
         }
     }
+
+    /** Squeeze-excite's fused float backward against its native ops (input gradient and both dense layers'). */
+    @Test
+    void squeezeExciteAgreesOnTheFloatKernelPath() {
+        Map<String, INDArray> results = new LinkedHashMap<>();
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 40, 9, 7);
+        INDArray g = Nd4j.randn(DataType.FLOAT, 3, 40, 9, 7);
+        for (boolean on : new boolean[] {true, false}) {
+            boolean old = FloatKernels.setEnabled(on);
+            try {
+                Nd4j.getRandom().setSeed(5);
+                SqueezeExcite se = new SqueezeExcite("se", 40, 20, 2.0);
+                INDArray y = se.forward(x, Mode.TRAIN);
+                results.put("output " + on, y);
+                results.put("input gradient " + on, se.backward(g));
+                se.namedParameters().forEach((k, p) -> results.put(k + " " + on, p.grad().dup()));
+            } finally {
+                FloatKernels.setEnabled(old);
+            }
+        }
+        for (String k : results.keySet()) {
+            if (k.endsWith(" true")) {
+                String base = k.substring(0, k.length() - 5);
+                INDArray a = results.get(k);
+                INDArray b = results.get(base + " false");
+                double d = a.sub(b).amaxNumber().doubleValue() / Math.max(1e-30, b.amaxNumber().doubleValue());
+                assertTrue(d < 1e-5, base + " differs by " + d);
+            }
+        }
+        assertTrue(results.size() >= 12, results.keySet().toString());
+    }
 }

@@ -195,6 +195,47 @@ public class Conv2d extends AbstractLayer {
                 && Nd4j.getEnvironment().helpersAllowed();
     }
 
+    /**
+     * Pointwise convolutions on planes of at most this many pixels run as one GEMM over the whole batch, on
+     * copies in {@code (channels, N*H*W)} layout, instead of one GEMM per example: per-example GEMMs that thin
+     * are inefficient, and the weight gradient is read and written once instead of N times. Measured at batch
+     * 8 (docs/BENCHMARKS.md, session 5): 1536 -> 768 at 6 px backward 10.5 -> 4.8 ms, at 12 px 22.9 -> 17.2 ms,
+     * 1536 -> 3072 at 4 px 16.1 -> 8.6 ms; at 24 px and more the copies cost more than they save.
+     * {@code -Dnfnets.pointwiseBatchedMaxPlane=0} keeps per-example GEMMs everywhere.
+     */
+    static final int BATCHED_MAX_PLANE = Integer.getInteger("nfnets.pointwiseBatchedMaxPlane", 256);
+
+    private static volatile int batchedMaxPlane = BATCHED_MAX_PLANE;
+
+    /** Sets the plane size up to which pointwise GEMMs take the whole batch at once; returns the old one (tests). */
+    static int setBatchedMaxPlane(int pixels) {
+        int old = batchedMaxPlane;
+        batchedMaxPlane = pixels;
+        return old;
+    }
+
+    private static boolean batched(INDArray x) {
+        return x.size(0) > 1 && x.size(2) * x.size(3) <= batchedMaxPlane;
+    }
+
+    /** A dense NCHW array as a new {@code (C, N*H*W)} matrix (planes regrouped by channel). */
+    private static INDArray channelMajor(INDArray a) {
+        long n = a.size(0);
+        long c = a.size(1);
+        long hw = a.size(2) * a.size(3);
+        INDArray m = Nd4j.createUninitialized(a.dataType(), c, n * hw);
+        m.reshape('c', c, n, hw).assign(a.reshape('c', n, c, hw).permute(1, 0, 2));
+        return m;
+    }
+
+    /** Writes a {@code (C, N*H*W)} matrix into the dense NCHW array {@code out}. */
+    private static void fromChannelMajor(INDArray m, INDArray out) {
+        long n = out.size(0);
+        long c = out.size(1);
+        long hw = out.size(2) * out.size(3);
+        out.reshape('c', n, c, hw).assign(m.reshape('c', c, n, hw).permute(1, 0, 2));
+    }
+
     /** One example's {@code (channels, H*W)} plane matrix of an NCHW array (a view when the array is c-order dense). */
     private static INDArray plane(INDArray a, int n) {
         return a.get(NDArrayIndex.point(n), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
@@ -234,8 +275,14 @@ public class Conv2d extends AbstractLayer {
         if (pointwise(x)) {
             INDArray xd = dense(x);
             INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
-            for (int n = 0; n < xd.size(0); n++) {
-                Nd4j.gemm(w, plane(xd, n), plane(y, n), true, false, 1.0, 0.0); // y_n = W^T x_n
+            if (batched(xd)) {
+                INDArray yc = Nd4j.createUninitialized(y.dataType(), outChannels, y.length() / outChannels);
+                Nd4j.gemm(w, channelMajor(xd), yc, true, false, 1.0, 0.0); // Y = W^T X
+                fromChannelMajor(yc, y);
+            } else {
+                for (int n = 0; n < xd.size(0); n++) {
+                    Nd4j.gemm(w, plane(xd, n), plane(y, n), true, false, 1.0, 0.0); // y_n = W^T x_n
+                }
             }
             if (b != null) {
                 addBias(y, b);
@@ -271,10 +318,18 @@ public class Conv2d extends AbstractLayer {
             INDArray gd = dense(gradOut);
             INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
             INDArray dw = dk.reshape('c', inChannels, outChannels);
-            for (int n = 0; n < xd.size(0); n++) {
-                INDArray gn = plane(gd, n);
-                Nd4j.gemm(plane(xd, n), gn, dw, false, true, 1.0, n == 0 ? 0.0 : 1.0); // dW += x_n g_n^T
-                Nd4j.gemm(w, gn, plane(dx, n), false, false, 1.0, 0.0);               // dx_n = W g_n
+            if (batched(xd)) {
+                INDArray gc = channelMajor(gd);
+                Nd4j.gemm(channelMajor(xd), gc, dw, false, true, 1.0, 0.0); // dW = X G^T
+                INDArray dxc = Nd4j.createUninitialized(dx.dataType(), inChannels, dx.length() / inChannels);
+                Nd4j.gemm(w, gc, dxc, false, false, 1.0, 0.0);              // dX = W G
+                fromChannelMajor(dxc, dx);
+            } else {
+                for (int n = 0; n < xd.size(0); n++) {
+                    INDArray gn = plane(gd, n);
+                    Nd4j.gemm(plane(xd, n), gn, dw, false, true, 1.0, n == 0 ? 0.0 : 1.0); // dW += x_n g_n^T
+                    Nd4j.gemm(w, gn, plane(dx, n), false, false, 1.0, 0.0);               // dx_n = W g_n
+                }
             }
         } else if (groups == 1) {
             exec("conv2d_bp", new INDArray[] {x, kernel, gradOut}, new INDArray[] {dx, dk});

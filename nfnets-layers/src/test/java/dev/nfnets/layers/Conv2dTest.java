@@ -23,6 +23,20 @@ class Conv2dTest {
     @org.junit.jupiter.api.AfterEach
     void restore() {
         Conv2d.setPointwiseMinMacs(Conv2d.POINTWISE_MIN_MACS);
+        Conv2d.setBatchedMaxPlane(Conv2d.BATCHED_MAX_PLANE);
+    }
+
+    /** Pointwise GEMMs per example (planes above the batched size) and over the whole batch, in double. */
+    @ParameterizedTest(name = "batched={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void pointwiseGemmGradientsMatchFiniteDifferencesBothWays(boolean batched) {
+        Conv2d.setBatchedMaxPlane(batched ? Conv2d.BATCHED_MAX_PLANE : 0);
+        Conv2d conv = new Conv2d("conv", 5, 3, 1, 1, Padding.SAME, 1, true);
+        conv.castParameters(DataType.DOUBLE);
+        conv.bias().value().assign(Nd4j.randn(DataType.DOUBLE, 3));
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 3, 5, 4, 3);
+        GradientCheck.Result r = GradientCheck.of(conv).check(x);
+        assertTrue(r.maxRelError() < 1e-6, "bound 1e-6: " + r);
     }
 
 
@@ -128,11 +142,14 @@ class Conv2dTest {
     }
 
     /**
-     * Pointwise convolutions run as GEMMs over NCHW planes when ND4J's platform helpers are on; with them off
-     * the convolution op runs. Both must agree in float (forward, input, kernel and bias gradients).
+     * Pointwise convolutions run as GEMMs (per example, or over the whole batch for small planes) when ND4J's
+     * platform helpers are on; with them off the convolution op runs. All must agree in float (forward, input,
+     * kernel and bias gradients).
      */
-    @Test
-    void pointwiseGemmEqualsTheConvolutionOp() {
+    @ParameterizedTest(name = "batched={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void pointwiseGemmEqualsTheConvolutionOp(boolean batched) {
+        Conv2d.setBatchedMaxPlane(batched ? Conv2d.BATCHED_MAX_PLANE : 0);
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, 10, 7, 5);
         INDArray[][] results = new INDArray[2][];
         org.nd4j.linalg.factory.Environment env = Nd4j.getEnvironment();

@@ -141,29 +141,47 @@ public final class Sgd implements Optimizer {
         float step = (float) lr;
         boolean nest = nesterov;
         int n = (int) p.value().length();
-        FloatKernels.parallel(n, (from, to) -> {
-            if (b == null) {
-                for (int i = from; i < to; i++) {
-                    float wi = w.get(i);
-                    w.put(i, wi - step * (g.get(i) + wd * wi));
+        // chunks through Java arrays ({@link FloatKernels#map}): loops the JIT vectorises
+        if (b == null) {
+            FloatKernels.map(n, new FloatBuffer[] {w, g}, new FloatBuffer[] {w}, (in, out, d, len) -> {
+                float[] wa = in[0];
+                float[] ga = in[1];
+                float[] wo = out[0];
+                for (int i = 0; i < len; i++) {
+                    float wi = wa[i];
+                    wo[i] = wi - step * (ga[i] + wd * wi);
                 }
-            } else if (nest) {
-                for (int i = from; i < to; i++) {
-                    float wi = w.get(i);
-                    float gi = g.get(i) + wd * wi;
-                    float bi = m * b.get(i) + gi;
-                    b.put(i, bi);
-                    w.put(i, wi - step * (gi + m * bi));
+            });
+        } else if (nest) {
+            FloatKernels.map(n, new FloatBuffer[] {w, g, b}, new FloatBuffer[] {w, b}, (in, out, d, len) -> {
+                float[] wa = in[0];
+                float[] ga = in[1];
+                float[] ba = in[2];
+                float[] wo = out[0];
+                float[] bo = out[1];
+                for (int i = 0; i < len; i++) {
+                    float wi = wa[i];
+                    float gi = ga[i] + wd * wi;
+                    float bi = m * ba[i] + gi;
+                    bo[i] = bi;
+                    wo[i] = wi - step * (gi + m * bi);
                 }
-            } else {
-                for (int i = from; i < to; i++) {
-                    float wi = w.get(i);
-                    float bi = m * b.get(i) + g.get(i) + wd * wi;
-                    b.put(i, bi);
-                    w.put(i, wi - step * bi);
+            });
+        } else {
+            FloatKernels.map(n, new FloatBuffer[] {w, g, b}, new FloatBuffer[] {w, b}, (in, out, d, len) -> {
+                float[] wa = in[0];
+                float[] ga = in[1];
+                float[] ba = in[2];
+                float[] wo = out[0];
+                float[] bo = out[1];
+                for (int i = 0; i < len; i++) {
+                    float wi = wa[i];
+                    float bi = m * ba[i] + ga[i] + wd * wi;
+                    bo[i] = bi;
+                    wo[i] = wi - step * bi;
                 }
-            }
-        });
+            });
+        }
     }
 
     private INDArray buffer(String name, Parameter p) {
