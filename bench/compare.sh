@@ -12,7 +12,7 @@
 #   TORCH_LD_LIBRARY_PATH  LD_LIBRARY_PATH for the PyTorch runs only, e.g. a folder with OpenBLAS's libblas.so.3
 #                       (Debian's torch uses the system libblas.so.3, the slow reference BLAS unless an optimised
 #                       one is installed; convolutions go through oneDNN either way, dense layers through BLAS)
-#   NFNETS_JAVA_OPTS    JVM options, as for ./nfnets [-Xmx6g]
+#   NFNETS_JAVA_OPTS    JVM options, as for ./nfnets [-Xmx6g -XX:+UseSerialGC -Xmn32m]
 #   MALLOC_MMAP_THRESHOLD_  glibc's mmap threshold for our runs, as ./nfnets sets it [4194304]; empty = glibc's
 #                       default (a dynamic threshold)
 #   TORCH_MALLOC_MMAP_THRESHOLD  the same for the PyTorch runs [unset: glibc's default]
@@ -80,7 +80,7 @@ measured() { # measured NAME cmd... ; stdout -> $OUT/NAME.json, stderr -> $OUT/N
   return $rc
 }
 # shellcheck disable=SC2206
-java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g})
+java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g -XX:+UseSerialGC -Xmn32m})
 ours_malloc="${MALLOC_MMAP_THRESHOLD_-4194304}"
 unset MALLOC_MMAP_THRESHOLD_
 ours_env=()
