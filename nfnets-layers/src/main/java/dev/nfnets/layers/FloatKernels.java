@@ -161,27 +161,48 @@ public final class FloatKernels {
     /**
      * An element-wise pass over {@code n} floats of each buffer: every thread takes a range and walks it in
      * {@link #CHUNK}-element chunks, copying the inputs into Java arrays, running {@code body} and copying the
-     * outputs back. Loops over Java arrays are vectorised by the JIT, loops over buffer elements are not (GELU
-     * over 10M floats: 7-15 ms against 60+ ms). An output buffer may also be an input (in place): each chunk is
-     * read before it is written.
+     * outputs back. Loops over Java arrays are vectorised by the JIT, loops over buffer elements are not (F0's
+     * GELU layers, forward and backward: 50 -> 22 ms per 7.4M elements; docs/BENCHMARKS.md, session 5). An
+     * output buffer may also be an input (in place): each chunk is read before it is written. The chunk arrays
+     * are reused per thread, so {@code body} must not keep them or call {@code map} itself.
      */
     public static void map(int n, FloatBuffer[] in, FloatBuffer[] out, ChunkBody body) {
         parallel(n, (long) n * (in.length + out.length), (from, to) -> {
-            float[][] ia = new float[in.length][Math.min(CHUNK, to - from)];
-            float[][] oa = new float[out.length][Math.min(CHUNK, to - from)];
-            double[] scratch = new double[Math.min(CHUNK, to - from)];
+            Scratch sc = SCRATCH.get();
+            float[][] ia = sc.floats(0, in.length);
+            float[][] oa = sc.floats(in.length, out.length);
             for (int s = from; s < to; s += CHUNK) {
                 int m = Math.min(CHUNK, to - s);
                 for (int k = 0; k < in.length; k++) {
                     in[k].get(s, ia[k], 0, m);
                 }
-                body.run(ia, oa, scratch, m);
+                body.run(ia, oa, sc.doubles, m);
                 for (int k = 0; k < out.length; k++) {
                     out[k].put(s, oa[k], 0, m);
                 }
             }
         });
     }
+
+    /** Per-thread chunk arrays of {@link #map}, reused across calls (a training step makes hundreds). */
+    private static final class Scratch {
+        private float[][] arrays = new float[0][];
+        final double[] doubles = new double[CHUNK];
+
+        /** {@code count} chunk arrays starting at slot {@code first} (slots never overlap within one call). */
+        float[][] floats(int first, int count) {
+            if (arrays.length < first + count) {
+                float[][] grown = java.util.Arrays.copyOf(arrays, first + count);
+                for (int i = arrays.length; i < grown.length; i++) {
+                    grown[i] = new float[CHUNK];
+                }
+                arrays = grown;
+            }
+            return java.util.Arrays.copyOfRange(arrays, first, first + count);
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static ExecutorService pool(int t) {
         ExecutorService p = pool;

@@ -103,6 +103,35 @@ class FloatKernelsTest {
         }
     }
 
+    /** {@link FloatKernels#map}: ragged chunks, in place, two outputs, the same on one thread and on two. */
+    @Test
+    void mapCoversEveryElementInPlaceOnAnyThreadCount() {
+        int n = 3 * FloatKernels.CHUNK + 1234 + (1 << 16);
+        float[][] results = new float[2][];
+        for (int t = 1; t <= 2; t++) {
+            FloatKernels.setThreads(t);
+            INDArray a = Nd4j.linspace(1, n, n, DataType.FLOAT);
+            float[] a0 = a.toFloatVector();
+            INDArray b = Nd4j.createUninitialized(DataType.FLOAT, n);
+            FloatBuffer ab = FloatKernels.floats(a);
+            FloatKernels.map(n, new FloatBuffer[] {ab}, new FloatBuffer[] {ab, FloatKernels.floats(b)}, (in, out, d, m) -> {
+                for (int i = 0; i < m; i++) {
+                    d[i] = in[0][i];
+                    out[0][i] = in[0][i] * 2;
+                    out[1][i] = (float) (d[i] + 1);
+                }
+            });
+            float[] a1 = a.toFloatVector();
+            float[] b1 = b.toFloatVector();
+            for (int i = 0; i < n; i++) {
+                assertEquals(2f * a0[i], a1[i], 0f, "in place at " + i);
+                assertEquals((float) (a0[i] + 1.0), b1[i], 0f, "second output at " + i);
+            }
+            results[t - 1] = b.toFloatVector();
+        }
+        assertArrayEquals(results[0], results[1]);
+    }
+
     /** The layer's GELU pass (forward, gate, backward) against the activation's native ops, gain included. */
     @ParameterizedTest
     @ValueSource(booleans = {true, false})

@@ -152,21 +152,6 @@ public final class Sgd implements Optimizer {
                     wo[i] = wi - step * (ga[i] + wd * wi);
                 }
             });
-        } else if (nest) {
-            FloatKernels.map(n, new FloatBuffer[] {w, g, b}, new FloatBuffer[] {w, b}, (in, out, d, len) -> {
-                float[] wa = in[0];
-                float[] ga = in[1];
-                float[] ba = in[2];
-                float[] wo = out[0];
-                float[] bo = out[1];
-                for (int i = 0; i < len; i++) {
-                    float wi = wa[i];
-                    float gi = ga[i] + wd * wi;
-                    float bi = m * ba[i] + gi;
-                    bo[i] = bi;
-                    wo[i] = wi - step * (gi + m * bi);
-                }
-            });
         } else {
             FloatKernels.map(n, new FloatBuffer[] {w, g, b}, new FloatBuffer[] {w, b}, (in, out, d, len) -> {
                 float[] wa = in[0];
@@ -174,11 +159,12 @@ public final class Sgd implements Optimizer {
                 float[] ba = in[2];
                 float[] wo = out[0];
                 float[] bo = out[1];
-                for (int i = 0; i < len; i++) {
+                for (int i = 0; i < len; i++) { // the JIT unswitches the loop-invariant branch
                     float wi = wa[i];
-                    float bi = m * ba[i] + ga[i] + wd * wi;
+                    float gi = ga[i] + wd * wi;
+                    float bi = m * ba[i] + gi;
                     bo[i] = bi;
-                    wo[i] = wi - step * bi;
+                    wo[i] = wi - step * (nest ? gi + m * bi : bi);
                 }
             });
         }
