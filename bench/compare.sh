@@ -7,6 +7,9 @@
 # Every measurement is a separate process, run one after another, so the peak resident memory of one does not
 # leak into the next. Environment (defaults in brackets):
 #   STEPS [10]  WARMUP [3]  BATCH [8]  MODEL [f0]  SIZES ["128 192"]  MODES ["forward train"]
+#   ROUNDS [1]          repeat the whole set of cells; the table then gives each cell's per-round ratios, the
+#                       median ratio and the largest peak RSS of each side (this machine's speed drifts by
+#                       10-30% over minutes, so one round can land a cell in a slow spell)
 #   TORCH_THREADS [2]   threads for PyTorch (torch.set_num_threads)
 #   PYTHON              interpreter with torch [/usr/bin/python3 if it imports torch, else python3]
 #   TORCH_LD_LIBRARY_PATH  LD_LIBRARY_PATH for the PyTorch runs only, e.g. a folder with OpenBLAS's libblas.so.3
@@ -29,6 +32,7 @@ MODEL="${MODEL:-f0}"
 SIZES="${SIZES:-128 192}"
 MODES="${MODES:-forward train}"
 TORCH_THREADS="${TORCH_THREADS:-2}"
+ROUNDS="${ROUNDS:-1}"
 OUT="${OUT:-$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 
 cpfile="$root/nfnets-examples/target/classpath.txt"
@@ -88,9 +92,11 @@ ours_env=()
 torch_env=()
 [ -n "${TORCH_MALLOC_MMAP_THRESHOLD:-}" ] && torch_env=(MALLOC_MMAP_THRESHOLD_="$TORCH_MALLOC_MMAP_THRESHOLD")
 
+for round in $(seq 1 "$ROUNDS"); do
 for size in $SIZES; do
   for mode in $MODES; do
     tag="${MODEL}-${mode}-${size}"
+    [ "$ROUNDS" -gt 1 ] && tag="$tag-r$round"
     echo "== ours  $tag (batch $BATCH, $WARMUP warm-up + $STEPS steps)" >&2
     if ! measured "ours-$tag" env "${ours_env[@]}" java "${java_opts[@]}" -Djava.awt.headless=true \
         -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$cp" dev.nfnets.train.bench.BenchMain \
@@ -111,11 +117,13 @@ for size in $SIZES; do
     fi
   done
 done
+done
 
 # The table (any python3 will do: json only).
-python3 - "$OUT" "$MODEL" "$BATCH" "$SIZES" "$MODES" <<'EOF' | tee "$OUT/table.txt"
-import json, os, sys
+python3 - "$OUT" "$MODEL" "$BATCH" "$SIZES" "$MODES" "$ROUNDS" <<'EOF' | tee "$OUT/table.txt"
+import json, os, statistics, sys
 out, model, batch, sizes, modes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5].split()
+rounds = int(sys.argv[6])
 
 def load(kind, tag):
     p = os.path.join(out, "%s-%s.json" % (kind, tag))
@@ -133,6 +141,17 @@ def load_of(kind, tag):
     except (OSError, ValueError):
         return None
 
+def pick(tag):
+    """(ours, torch) of a cell: with several rounds, the round with the median ratio (a pair measured together)."""
+    if rounds == 1:
+        return load("ours", tag), load("torch", tag)
+    pairs = [(load("ours", "%s-r%d" % (tag, r)), load("torch", "%s-r%d" % (tag, r))) for r in range(1, rounds + 1)]
+    pairs = [p for p in pairs if p[0] is not None and p[1] is not None]
+    if not pairs:
+        return None, None
+    pairs.sort(key=lambda p: p[0]["images_per_sec"] / p[1]["images_per_sec"])
+    return pairs[(len(pairs) - 1) // 2]
+
 def mib(r):
     return "n/a" if r is None or r.get("peak_rss_bytes", -1) < 0 else "%.0f MiB" % (r["peak_rss_bytes"] / 2 ** 20)
 
@@ -145,23 +164,44 @@ rows = []
 for mode in modes:
     for size in sizes:
         tag = "%s-%s-%s" % (model, mode, size)
-        o, t = load("ours", tag), load("torch", tag)
+        o, t = pick(tag)
         ratio = "n/a" if o is None or t is None else "%.2f" % (o["images_per_sec"] / t["images_per_sec"])
-        loads = [x for x in (load_of("ours", tag), load_of("torch", tag)) if x is not None]
+        sfx = [""] if rounds == 1 else ["-r%d" % r for r in range(1, rounds + 1)]
+        loads = [x for k in ("ours", "torch") for sf in sfx for x in [load_of(k, tag + sf)] if x is not None]
         rows.append((mode, size, f(o, "images_per_sec", "%.2f"), f(t, "images_per_sec", "%.2f"), ratio, mib(o), mib(t),
                      f(o, "median_ms", "%.0f"), f(t, "median_ms", "%.0f"), f(o, "gflops_per_sec", "%.1f"),
                      f(t, "gflops_per_sec", "%.1f"), "%.2f" % max(loads) if loads else "n/a"))
 w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
 print("%s, batch %s; ratio = ours/torch images per second (higher is better for us); other load = cores used by"
-      " other processes during the runs (max of the two; above ~0.05 the row is disturbed)" % (model.upper(), batch))
+      " other processes during the runs (max of the two; above ~0.05 the row is disturbed)%s" % (model.upper(), batch,
+      "" if rounds == 1 else "; each row is the round with the median ratio"))
 print("  ".join(h.rjust(n) for h, n in zip(head, w)))
 for r in rows:
     print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))
+if rounds > 1:
+    print()
+    print("per round (%d rounds, each cell ours then PyTorch): ratio (ours ms / torch ms), peak RSS ours / torch" % rounds)
+    for mode in modes:
+        for size in sizes:
+            base = "%s-%s-%s" % (model, mode, size)
+            cells, ratios, ro, rt = [], [], [], []
+            for r in range(1, rounds + 1):
+                o, t = load("ours", "%s-r%d" % (base, r)), load("torch", "%s-r%d" % (base, r))
+                if o is None or t is None:
+                    cells.append("n/a")
+                    continue
+                ratios.append(o["images_per_sec"] / t["images_per_sec"])
+                ro.append(o["peak_rss_bytes"] / 2 ** 20)
+                rt.append(t["peak_rss_bytes"] / 2 ** 20)
+                cells.append("%.2f (%.0f/%.0f) %.0f/%.0f MiB" % (ratios[-1], o["median_ms"], t["median_ms"], ro[-1], rt[-1]))
+            summary = ("median ratio %.2f, min %.2f; peak RSS max ours %.0f / torch %.0f MiB"
+                       % (statistics.median(ratios), min(ratios), max(ro), max(rt))) if ratios else "n/a"
+            print("%7s %4s  %s  | %s" % (mode, size, "  ".join(cells), summary))
 phase_rows = []
 for mode in modes:
     for size in sizes:
         tag = "%s-%s-%s" % (model, mode, size)
-        o, t = load("ours", tag), load("torch", tag)
+        o, t = pick(tag)
         for name in ("forward", "loss_backward", "agc_sgd_zero_grad"):
             po = (o or {}).get("phases_ms", {}).get(name)
             pt = (t or {}).get("phases_ms", {}).get(name)
@@ -176,8 +216,8 @@ if phase_rows:
     print("  ".join(h.rjust(n) for h, n in zip(ph, w)))
     for r in phase_rows:
         print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))
-o = next((load("ours", "%s-%s-%s" % (model, m, s)) for m in modes for s in sizes), None)
-t = next((load("torch", "%s-%s-%s" % (model, m, s)) for m in modes for s in sizes), None)
+o = next((pick("%s-%s-%s" % (model, m, s))[0] for m in modes for s in sizes), None)
+t = next((pick("%s-%s-%s" % (model, m, s))[1] for m in modes for s in sizes), None)
 if o:
     e = o["env"]
     print("ours: %d processors, ND4J threads %d, oneDNN %s, Java %s" % (e["available_processors"], e["nd4j_max_threads"],
