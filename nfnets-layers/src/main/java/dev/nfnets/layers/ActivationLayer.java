@@ -19,7 +19,8 @@ public class ActivationLayer extends AbstractLayer {
      * {@code -Dnfnets.activationGates=true|false} forces it for every layer; unset (or {@code auto}), each
      * layer keeps its own setting ({@link #keepGate(boolean)}, default on), which {@code NFNet} sets per model:
      * kept for small models (dispatch-bound: {@code nfnet-mnist} 8% faster per step), recomputed for large ones
-     * (memory-bound: F0 at 128 px the same speed with 250 MiB less peak memory; docs/BENCHMARKS.md).
+     * (memory-bound: F0 at 128 px the same speed with 250 MiB less peak memory; docs/BENCHMARKS.md). Measured
+     * with session 4's sigmoid-based gate; since session 5 recomputing costs one vectorised pass.
      */
     public static final Boolean KEEP_GATES_OVERRIDE = parseGates(System.getProperty("nfnets.activationGates", "auto"));
 
@@ -105,8 +106,8 @@ public class ActivationLayer extends AbstractLayer {
      * in float (the reference's order), the gate {@code s = sigmoid(2u) = 0.5 (1 + tanh(u))} in double
      * ({@link RationalTanh#gateInPlace}, within 2e-11) rounded to float, then {@code y = s * x * gain} in float, as
      * the generic path computes it from ND4J's sigmoid. In training with {@code keepGate}, {@code s} is kept for
-     * the backward pass. Until session 5 this was a
-     * polynomial pass, ND4J's sigmoid and an output pass, several times slower (docs/BENCHMARKS.md).
+     * the backward pass. Until session 5 this was a polynomial pass, ND4J's sigmoid and an output pass, about
+     * twice as slow (docs/BENCHMARKS.md).
      */
     private INDArray geluFloat(INDArray x, boolean keepGate) {
         int n = (int) x.length();
