@@ -3,12 +3,12 @@ package dev.nfnets.core;
 import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Activation;
 import dev.nfnets.layers.ActivationLayer;
+import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Tag;
-import dev.nfnets.layers.FloatKernels;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -109,7 +109,7 @@ public class SqueezeExcite extends AbstractLayer {
             for (int p = p0; p < p1; p++) {
                 xb.get(p * plane, xa, 0, plane);
                 gb.get(p * plane, ga, 0, plane);
-                dGate[p] = (float) (dot(xa, ga, plane) * gg);
+                dGate[p] = (float) (FloatKernels.dot(xa, ga, plane) * gg);
             }
         });
         INDArray dg = Nd4j.create(dGate, new long[] {x.size(0), channels}, DataType.FLOAT);
@@ -131,25 +131,5 @@ public class SqueezeExcite extends AbstractLayer {
             }
         });
         return dx;
-    }
-
-    /** {@code sum(a * b)} over {@code n} elements: eight float partial sums (vectorised), added in double. */
-    private static double dot(float[] a, float[] b, int n) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int i = 0;
-        for (; i + 7 < n; i += 8) {
-            s0 += a[i] * b[i];
-            s1 += a[i + 1] * b[i + 1];
-            s2 += a[i + 2] * b[i + 2];
-            s3 += a[i + 3] * b[i + 3];
-            s4 += a[i + 4] * b[i + 4];
-            s5 += a[i + 5] * b[i + 5];
-            s6 += a[i + 6] * b[i + 6];
-            s7 += a[i + 7] * b[i + 7];
-        }
-        for (; i < n; i++) {
-            s0 += a[i] * b[i];
-        }
-        return ((double) s0 + s1) + ((double) s2 + s3) + ((double) s4 + s5) + ((double) s6 + s7);
     }
 }

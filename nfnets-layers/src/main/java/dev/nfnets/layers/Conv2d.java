@@ -374,23 +374,7 @@ public class Conv2d extends AbstractLayer {
                 double sum = 0;
                 for (int b = 0; b < n; b++) {
                     g.get((b * c + ch) * plane, p, 0, plane);
-                    // eight independent float sums per plane (a single running sum waits on each addition)
-                    float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-                    int i = 0;
-                    for (; i + 7 < plane; i += 8) {
-                        s0 += p[i];
-                        s1 += p[i + 1];
-                        s2 += p[i + 2];
-                        s3 += p[i + 3];
-                        s4 += p[i + 4];
-                        s5 += p[i + 5];
-                        s6 += p[i + 6];
-                        s7 += p[i + 7];
-                    }
-                    for (; i < plane; i++) {
-                        s0 += p[i];
-                    }
-                    sum += ((double) s0 + s1) + ((double) s2 + s3) + ((double) s4 + s5) + ((double) s6 + s7);
+                    sum += FloatKernels.sum(p, plane);
                 }
                 db.put(ch, (float) (db.get(ch) + sum));
             }

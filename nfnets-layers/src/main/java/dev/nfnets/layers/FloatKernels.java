@@ -184,6 +184,49 @@ public final class FloatKernels {
         });
     }
 
+    /**
+     * {@code sum(a[0..n))}: eight independent float partial sums (vectorised; a single running sum waits on each
+     * addition), added in double.
+     */
+    public static double sum(float[] a, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            s0 += a[i];
+            s1 += a[i + 1];
+            s2 += a[i + 2];
+            s3 += a[i + 3];
+            s4 += a[i + 4];
+            s5 += a[i + 5];
+            s6 += a[i + 6];
+            s7 += a[i + 7];
+        }
+        for (; i < n; i++) {
+            s0 += a[i];
+        }
+        return ((double) s0 + s1) + ((double) s2 + s3) + ((double) s4 + s5) + ((double) s6 + s7);
+    }
+
+    /** {@code sum(a[i] * b[i])} over {@code i < n}, accumulated as {@link #sum}. */
+    public static double dot(float[] a, float[] b, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 7 < n; i += 8) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
+            s4 += a[i + 4] * b[i + 4];
+            s5 += a[i + 5] * b[i + 5];
+            s6 += a[i + 6] * b[i + 6];
+            s7 += a[i + 7] * b[i + 7];
+        }
+        for (; i < n; i++) {
+            s0 += a[i] * b[i];
+        }
+        return ((double) s0 + s1) + ((double) s2 + s3) + ((double) s4 + s5) + ((double) s6 + s7);
+    }
+
     /** Per-thread chunk arrays of {@link #map}, reused across calls (a training step makes hundreds). */
     private static final class Scratch {
         private float[][] arrays = new float[0][];
