@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The normalizer-free bottleneck block of NFNet (reference {@code NFBlock}):
  * <pre>
- *   h  = act(x) * beta
+ *   h  = act(x) * beta                                       (beta folded into act0's gain)
  *   sc = conv_shortcut(avgpool2x2(h)) if stride > 1; conv_shortcut(h) if in != out; x otherwise
  *   r  = conv2(act(conv1b(act(conv1(act(conv0(h)))))))     conv1 (strided) and conv1b are grouped 3x3
  *   r  = stochastic_depth(2 * se(r) * r)
@@ -54,7 +54,9 @@ public class NFBlock extends AbstractLayer {
         super(name);
         this.spec = spec;
         this.alpha = alpha;
-        this.act0 = new ActivationLayer("act0", activation, gamma);
+        // h = act(x) * beta as one activation with gain gamma * beta: no separate pass over the block input
+        // (forward and backward); the product is rounded once to float instead of two float multiplies
+        this.act0 = new ActivationLayer("act0", activation, gamma * spec.beta());
         this.act1 = new ActivationLayer("act1", activation, gamma);
         this.act2 = new ActivationLayer("act2", activation, gamma);
         this.act3 = new ActivationLayer("act3", activation, gamma);
@@ -98,7 +100,7 @@ public class NFBlock extends AbstractLayer {
     @Override
     public INDArray forward(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, spec.in(), -1, -1});
-        INDArray h = act0.forward(x, mode).muli(spec.beta());
+        INDArray h = act0.forward(x, mode); // gain gamma * beta
         INDArray shortcut;
         if (pool != null) {
             shortcut = convShortcut.forward(pool.forward(h, mode), mode);
@@ -146,7 +148,7 @@ public class NFBlock extends AbstractLayer {
         } else if (convShortcut != null) {
             dh.addi(convShortcut.backward(gradOut));
         }
-        INDArray dx = act0.backward(dh.muli(spec.beta()));
+        INDArray dx = act0.backward(dh); // includes beta (act0's gain)
         if (convShortcut == null) {
             dx.addi(gradOut);
         }
