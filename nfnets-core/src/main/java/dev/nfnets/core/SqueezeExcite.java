@@ -53,6 +53,10 @@ public class SqueezeExcite extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return profileForward(x, () -> forwardImpl(x, mode));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, channels, -1, -1});
         INDArray gate = sigmoid.forward(fc1.forward(relu.forward(fc0.forward(pool.forward(x, mode), mode), mode), mode), mode);
         INDArray g4 = gate.reshape(gate.size(0), channels, 1, 1).mul(gateGain);
@@ -63,6 +67,10 @@ public class SqueezeExcite extends AbstractLayer {
 
     @Override
     public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
         if (FloatKernels.eligible(x, gradOut, cachedGate)) {

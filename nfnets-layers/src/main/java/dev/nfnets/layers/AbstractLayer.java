@@ -12,6 +12,7 @@ public abstract class AbstractLayer implements Layer {
     private final String name;
     private final List<Parameter> params = new ArrayList<>();
     private final List<Layer> children = new ArrayList<>();
+    private String profileKey;
 
     protected AbstractLayer(String name) {
         this.name = Objects.requireNonNull(name, "layer name");
@@ -72,6 +73,37 @@ public abstract class AbstractLayer implements Layer {
 
     protected final void checkInput(INDArray x, long[] expected) {
         Shapes.check(name, "input", x, expected);
+    }
+
+    /**
+     * Runs a forward pass {@code body} and, while a {@link LayerProfiler} is active, records its time under
+     * {@link #profileKey} (kept for the matching backward pass).
+     */
+    protected final INDArray profileForward(INDArray x, java.util.function.Supplier<INDArray> body) {
+        LayerProfiler.Frame f = LayerProfiler.begin();
+        if (f == null) {
+            return body.get();
+        }
+        INDArray y = body.get();
+        profileKey = profileKey(x);
+        LayerProfiler.end(f, profileKey, false);
+        return y;
+    }
+
+    /** Runs a backward pass {@code body}, timed under the key of the last profiled forward pass. */
+    protected final INDArray profileBackward(java.util.function.Supplier<INDArray> body) {
+        LayerProfiler.Frame f = LayerProfiler.begin();
+        if (f == null) {
+            return body.get();
+        }
+        INDArray dx = body.get();
+        LayerProfiler.end(f, profileKey != null ? profileKey : getClass().getSimpleName() + " (" + name + ")", true);
+        return dx;
+    }
+
+    /** What the profiler groups this layer's calls by: its kind and the input shape. */
+    protected String profileKey(INDArray x) {
+        return getClass().getSimpleName() + " " + Shapes.str(x.shape());
     }
 
     @Override

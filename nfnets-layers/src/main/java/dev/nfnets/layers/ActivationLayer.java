@@ -73,6 +73,10 @@ public class ActivationLayer extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return profileForward(x, () -> forwardImpl(x, mode));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode) {
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = null;
         if (fn == Activation.GELU && FloatKernels.eligible(x)) {
@@ -91,6 +95,10 @@ public class ActivationLayer extends AbstractLayer {
 
     @Override
     public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
         if (fn == Activation.GELU && FloatKernels.eligible(x, gradOut)
@@ -198,5 +206,10 @@ public class ActivationLayer extends AbstractLayer {
     public void clearCache() {
         cachedInput = null;
         cachedGate = null;
+    }
+
+    @Override
+    protected String profileKey(INDArray x) {
+        return "ActivationLayer " + fn.name().toLowerCase(java.util.Locale.ROOT) + " " + Shapes.str(x.shape());
     }
 }

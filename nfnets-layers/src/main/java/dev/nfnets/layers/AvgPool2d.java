@@ -33,6 +33,10 @@ public class AvgPool2d extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return profileForward(x, () -> forwardImpl(x, mode));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, -1, -1, -1});
         if (padding == Padding.VALID && (x.size(2) < kernel || x.size(3) < kernel)) {
             throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(x.shape())
@@ -46,6 +50,10 @@ public class AvgPool2d extends AbstractLayer {
 
     @Override
     public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
         INDArray dx = Nd4j.create(x.dataType(), x.shape());

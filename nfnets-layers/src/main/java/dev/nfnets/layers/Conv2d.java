@@ -132,6 +132,10 @@ public class Conv2d extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return profileForward(x, () -> forwardImpl(x, mode));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, inChannels, -1, -1});
         if (x.dataType() != weight.dataType()) {
             throw new IllegalArgumentException("layer '" + name() + "': input is " + x.dataType() + " but weights are "
@@ -308,6 +312,10 @@ public class Conv2d extends AbstractLayer {
 
     @Override
     public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         INDArray kernel = cachedKernel != null ? cachedKernel : kernelForBackward();
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
@@ -401,5 +409,11 @@ public class Conv2d extends AbstractLayer {
                 .addIntegerArguments(kernelSize, kernelSize, stride, stride, 0, 0, 1, 1, pad, 0, 0)
                 .build();
         Nd4j.exec(custom);
+    }
+
+    @Override
+    protected String profileKey(INDArray x) {
+        return getClass().getSimpleName() + " " + kernelSize + "x" + kernelSize + "/" + stride
+                + (groups > 1 ? " g" + groups : "") + " " + inChannels + "->" + outChannels + " " + Shapes.str(x.shape());
     }
 }

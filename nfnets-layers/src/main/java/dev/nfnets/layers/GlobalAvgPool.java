@@ -13,6 +13,10 @@ public class GlobalAvgPool extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return profileForward(x, () -> forwardImpl(x, mode));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, -1, -1, -1});
         cachedShape = mode.isTraining() ? x.shape() : null;
         return x.mean(2, 3);
@@ -20,6 +24,10 @@ public class GlobalAvgPool extends AbstractLayer {
 
     @Override
     public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut) {
         long[] s = requireCached(cachedShape);
         Shapes.check(name(), "output gradient", gradOut, new long[] {s[0], s[1]});
         INDArray g = gradOut.div(s[2] * s[3]).reshape(s[0], s[1], 1, 1);

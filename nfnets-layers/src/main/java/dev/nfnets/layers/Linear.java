@@ -59,6 +59,10 @@ public class Linear extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
+        return profileForward(x, () -> forwardImpl(x, mode));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, in});
         cachedInput = mode.isTraining() ? x : null;
         // Nd4j.gemm, not INDArray.mmul: measured 3-15x faster for F0's squeeze-excite layers at batch 8
@@ -68,6 +72,10 @@ public class Linear extends AbstractLayer {
 
     @Override
     public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, new long[] {x.size(0), out});
         // GEMMs with transpose flags instead of mmul on transposed views (which copied the weights): 24

@@ -6,6 +6,7 @@ import dev.nfnets.core.Agc;
 import dev.nfnets.core.ModelSummary;
 import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.layers.LayerProfiler;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
@@ -172,7 +173,11 @@ public final class Benchmark {
     /** The result of {@link #run}. Times are milliseconds; memory is bytes (-1 where unavailable). */
     public record Result(Options options, String model, long params, long macsPerImage, double setupMillis,
                          double[] stepMillis, Map<String, Double> phaseMillis, double lastLoss, long vmHwmBytes, long vmRssBytes, long vmRssAfterWarmupBytes,
-                         long workspaceBytes, Environment environment) {
+                         long workspaceBytes, Environment environment, List<LayerProfiler.Entry> layerProfile) {
+
+        public Result {
+            layerProfile = layerProfile == null ? List.of() : List.copyOf(layerProfile);
+        }
 
         public double medianMillis() {
             return median(stepMillis);
@@ -230,8 +235,56 @@ public final class Benchmark {
             m.put("workspace_bytes", workspaceBytes);
             m.put("step_ms", Arrays.stream(stepMillis).map(Benchmark::round).toArray());
             m.put("phases_ms", orderedPhases());
+            if (!layerProfile.isEmpty()) {
+                List<Map<String, Object>> rows = new java.util.ArrayList<>();
+                int n = stepMillis.length;
+                for (LayerProfiler.Entry e : layerProfile) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("layer", e.key());
+                    row.put("forward_calls_per_step", (double) e.forwardCalls() / n);
+                    row.put("forward_ms_per_step", round(e.forwardNanos() / 1e6 / n));
+                    row.put("backward_calls_per_step", (double) e.backwardCalls() / n);
+                    row.put("backward_ms_per_step", round(e.backwardNanos() / 1e6 / n));
+                    rows.add(row);
+                }
+                m.put("layer_profile", rows);
+                m.put("layer_profile_total_ms_per_step", round(profiledMillisPerStep()));
+            }
             m.put("env", environment.toMap());
             return m;
+        }
+
+        /** Self time of all profiled layers per timed step (mean), ms; 0 without a profile. */
+        public double profiledMillisPerStep() {
+            long t = 0;
+            for (LayerProfiler.Entry e : layerProfile) {
+                t += e.totalNanos();
+            }
+            return t / 1e6 / stepMillis.length;
+        }
+
+        /** The layer profile as a table: the {@code top} largest entries, then the totals. */
+        public String renderProfile(int top) {
+            StringBuilder sb = new StringBuilder();
+            int n = stepMillis.length;
+            double step = meanMillis();
+            sb.append(String.format(Locale.ROOT, "layer profile (self time per step, mean of %d timed steps; step mean %.1f ms):%n", n, step));
+            sb.append(String.format(Locale.ROOT, "%8s %8s %8s %6s  %s%n", "fwd ms", "bwd ms", "calls", "%step", "layer (input shape)"));
+            int shown = 0;
+            for (LayerProfiler.Entry e : layerProfile) {
+                if (shown++ == top) {
+                    sb.append(String.format(Locale.ROOT, "%8s %8s %8s %6s  ... %d more%n", "", "", "", "", layerProfile.size() - top));
+                    break;
+                }
+                double f = e.forwardNanos() / 1e6 / n;
+                double b = e.backwardNanos() / 1e6 / n;
+                sb.append(String.format(Locale.ROOT, "%8.1f %8.1f %8.1f %5.1f%%  %s%n", f, b, (double) e.forwardCalls() / n,
+                        100 * (f + b) / step, e.key()));
+            }
+            double total = profiledMillisPerStep();
+            sb.append(String.format(Locale.ROOT, "profiled layers %.1f ms per step (%.1f%%); outside them (residual arithmetic, loss,"
+                    + " optimizer, scopes) %.1f ms%n", total, 100 * total / step, step - total));
+            return sb.toString();
         }
 
         /** Median milliseconds of each phase of a step (forward, loss_backward, agc_sgd_zero_grad, scope_close). */
@@ -266,6 +319,9 @@ public final class Benchmark {
             sb.append(String.format(Locale.ROOT, "memory: peak RSS (VmHWM, whole process) %s, RSS now %s, RSS after warm-up %s,"
                             + " step workspace %s%n", mib(vmHwmBytes), mib(vmRssBytes), mib(vmRssAfterWarmupBytes), mib(workspaceBytes)));
             sb.append(renderEnvironment(environment));
+            if (!layerProfile.isEmpty()) {
+                sb.append(renderProfile(30));
+            }
             return sb.toString();
         }
     }
@@ -352,6 +408,14 @@ public final class Benchmark {
 
     /** Builds the model, warms up and times {@code options.steps()} steps. */
     public static Result run(Options o) {
+        return run(o, false);
+    }
+
+    /**
+     * Runs the benchmark; with {@code profileLayers} the timed steps also record every profiled layer's forward
+     * and backward self time ({@link LayerProfiler}), reported per step in {@link Result#layerProfile}.
+     */
+    public static Result run(Options o, boolean profileLayers) {
         Environment env = Environment.current();
         LOG.info("benchmark {} {} batch {} size {}: {} warm-up + {} steps; {} processors, ND4J max threads {}",
                 o.config().name(), o.kind().label(), o.batch(), o.size(), o.warmup(), o.steps(),
@@ -372,18 +436,25 @@ public final class Benchmark {
         long rssAfterWarmup = readStatusBytes("VmRSS");
         double[] times = new double[o.steps()];
         Map<String, double[]> phaseTimes = new LinkedHashMap<>();
-        for (int i = 0; i < o.steps(); i++) {
-            times[i] = h.step(o.warmup() + i);
-            for (Map.Entry<String, Double> e : h.phases.entrySet()) {
-                phaseTimes.computeIfAbsent(e.getKey(), k -> new double[o.steps()])[i] = e.getValue();
+        LayerProfiler profiler = profileLayers ? LayerProfiler.start() : null;
+        try {
+            for (int i = 0; i < o.steps(); i++) {
+                times[i] = h.step(o.warmup() + i);
+                for (Map.Entry<String, Double> e : h.phases.entrySet()) {
+                    phaseTimes.computeIfAbsent(e.getKey(), k -> new double[o.steps()])[i] = e.getValue();
+                }
+                LOG.debug("step {}/{}: {} ms {}", i + 1, o.steps(), times[i], h.phases);
             }
-            LOG.debug("step {}/{}: {} ms {}", i + 1, o.steps(), times[i], h.phases);
+        } finally {
+            if (profiler != null) {
+                profiler.stop();
+            }
         }
         Map<String, Double> phaseMedians = new LinkedHashMap<>();
         phaseTimes.forEach((k, v) -> phaseMedians.put(k, median(v)));
         long[] mem = readMemory();
         Result r = new Result(o, o.config().name(), h.params, h.macs, setupMillis, times, Map.copyOf(phaseMedians), h.lastLoss,
-                mem[0], mem[1], rssAfterWarmup, h.workspaceBytes, env);
+                mem[0], mem[1], rssAfterWarmup, h.workspaceBytes, env, profiler == null ? List.of() : profiler.entries());
         LOG.info("benchmark {} {}: median {} ms/step, {} images/s", r.model(), o.kind().label(),
                 String.format(Locale.ROOT, "%.1f", r.medianMillis()), String.format(Locale.ROOT, "%.2f", r.imagesPerSecond()));
         return r;

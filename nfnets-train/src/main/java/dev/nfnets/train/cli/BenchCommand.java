@@ -53,6 +53,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--sample-every", defaultValue = "50", description = "with --soak: steps between memory samples (default: ${DEFAULT-VALUE})")
     int sampleEvery;
 
+    @Option(names = "--profile", description = "also time every layer's forward and backward pass during the timed steps"
+            + " (self time per step, by layer kind and input shape)")
+    boolean profile;
+
     @Option(names = "--json", description = "print one JSON object instead of text")
     boolean json;
 
@@ -81,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
             Benchmark.SoakResult r = Benchmark.soak(o, sampleEvery);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
         } else {
-            Benchmark.Result r = Benchmark.run(o);
+            Benchmark.Result r = Benchmark.run(o, profile);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
         }
         System.out.flush();

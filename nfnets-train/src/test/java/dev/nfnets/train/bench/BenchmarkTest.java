@@ -87,6 +87,34 @@ class BenchmarkTest {
         assertTrue(n.get("workspace_bytes").asLong() > 0);
     }
 
+    /**
+     * With the layer profile, every weight-standardised convolution of the tiny model shows up with one forward and
+     * one backward call per timed step, and the self times add up to less than the steps themselves.
+     */
+    @Test
+    void layerProfileCountsEveryConvolutionOncePerStepAndFitsInTheStep() throws Exception {
+        Benchmark.Options o = options(Benchmark.Kind.TRAIN);
+        Benchmark.Result r = Benchmark.run(o, true);
+        assertFalse(r.layerProfile().isEmpty());
+        long convs = new dev.nfnets.core.NFNet(tiny()).namedParameters().entrySet().stream()
+                .filter(e -> e.getKey().endsWith(".weight") && e.getValue().value().rank() == 4).count();
+        long forwardConvCalls = r.layerProfile().stream().filter(e -> e.key().startsWith("WSConv2d "))
+                .mapToLong(dev.nfnets.layers.LayerProfiler.Entry::forwardCalls).sum();
+        long backwardConvCalls = r.layerProfile().stream().filter(e -> e.key().startsWith("WSConv2d "))
+                .mapToLong(dev.nfnets.layers.LayerProfiler.Entry::backwardCalls).sum();
+        assertEquals(convs * o.steps(), forwardConvCalls);
+        assertEquals(convs * o.steps(), backwardConvCalls);
+        double stepTotal = java.util.Arrays.stream(r.stepMillis()).sum() / o.steps();
+        assertTrue(r.profiledMillisPerStep() > 0 && r.profiledMillisPerStep() < stepTotal,
+                r.profiledMillisPerStep() + " ms profiled vs " + stepTotal + " ms per step");
+        JsonNode n = JSON.readTree(Benchmark.toJson(r.toMap()));
+        assertTrue(n.get("layer_profile").isArray() && n.get("layer_profile").size() == r.layerProfile().size());
+        assertTrue(r.render().contains("layer profile"));
+        // without the option nothing is recorded
+        assertTrue(Benchmark.run(o).layerProfile().isEmpty());
+        assertFalse(dev.nfnets.layers.LayerProfiler.isActive());
+    }
+
     @Test
     void soakSamplesResidentMemory() throws Exception {
         Benchmark.SoakResult r = Benchmark.soak(options(Benchmark.Kind.FORWARD).withSteps(5), 2);
