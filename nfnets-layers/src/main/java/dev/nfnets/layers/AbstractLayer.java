@@ -84,7 +84,13 @@ public abstract class AbstractLayer implements Layer {
         if (f == null) {
             return body.get();
         }
-        INDArray y = body.get();
+        INDArray y;
+        try {
+            y = body.get();
+        } catch (RuntimeException | Error e) {
+            LayerProfiler.abandon(f);
+            throw e;
+        }
         profileKey = profileKey(x);
         LayerProfiler.end(f, profileKey, false);
         return y;
@@ -96,7 +102,13 @@ public abstract class AbstractLayer implements Layer {
         if (f == null) {
             return body.get();
         }
-        INDArray dx = body.get();
+        INDArray dx;
+        try {
+            dx = body.get();
+        } catch (RuntimeException | Error e) {
+            LayerProfiler.abandon(f);
+            throw e;
+        }
         LayerProfiler.end(f, profileKey != null ? profileKey : getClass().getSimpleName() + " (" + name + ")", true);
         return dx;
     }

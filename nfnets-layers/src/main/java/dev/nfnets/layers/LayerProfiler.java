@@ -88,14 +88,28 @@ public final class LayerProfiler {
         }
         long elapsed = System.nanoTime() - f.start;
         ArrayDeque<Frame> s = p.stack.get();
-        // pop down to this frame (an exception may have left inner frames open)
-        while (!s.isEmpty() && s.pop() != f) {
-            // discard
-        }
+        popTo(s, f);
         if (!s.isEmpty()) {
             s.peek().nested += elapsed;
         }
         p.add(key, backward, elapsed - f.nested);
+    }
+
+    /** Closes a call that failed, recording nothing. */
+    public static void abandon(Frame f) {
+        LayerProfiler p = active;
+        if (f != null && p != null) {
+            popTo(p.stack.get(), f);
+        }
+    }
+
+    private static void popTo(ArrayDeque<Frame> s, Frame f) {
+        if (!s.contains(f)) {
+            return;
+        }
+        while (s.pop() != f) {
+            // frames opened after f and not closed
+        }
     }
 
     private synchronized void add(String key, boolean backward, long nanos) {

@@ -80,6 +80,22 @@ class LayerProfilerTest {
     }
 
     @Test
+    void aFailingCallIsNotRecordedAndDoesNotDisturbTheNextOnes() {
+        Conv2d conv = new Conv2d("c", 4, 6, 3, 1, Padding.SAME, 1, false);
+        LayerProfiler p = LayerProfiler.start();
+        try {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> conv.forward(Nd4j.rand(DataType.FLOAT, 1, 5, 4, 4), Mode.EVAL)); // 5 channels: rejected
+            assertTrue(p.entries().isEmpty());
+            conv.forward(Nd4j.rand(DataType.FLOAT, 1, 4, 4, 4), Mode.EVAL);
+        } finally {
+            p.stop();
+        }
+        assertEquals(1, p.entries().size());
+        assertEquals(1, p.entries().get(0).forwardCalls());
+    }
+
+    @Test
     void recordsNothingWhenOffAndConvolutionKeysNameTheirShape() {
         Conv2d conv = new Conv2d("c", 4, 6, 3, 2, Padding.SAME, 2, true);
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 4, 5, 5);
