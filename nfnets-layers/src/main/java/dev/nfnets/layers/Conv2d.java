@@ -218,6 +218,28 @@ public class Conv2d extends AbstractLayer {
         return old;
     }
 
+    /**
+     * Spatial (k > 1) FLOAT convolutions run through oneDNN directly ({@link OneDnnConv}: one primitive for all
+     * groups, blocked copies in the step's memory scope) when its natives load and ND4J's platform helpers are
+     * on; {@code -Dnfnets.onednnConv=false} keeps ND4J's conv2d / conv2d_bp (one call per group).
+     */
+    private static volatile boolean oneDnnEnabled = true;
+
+    /** Turns the direct oneDNN path on or off; returns the old setting (tests, measurements). */
+    static boolean setOneDnn(boolean on) {
+        boolean old = oneDnnEnabled;
+        oneDnnEnabled = on;
+        return old;
+    }
+
+    /** Input planes (pixels) above this keep ND4J's ops; {@code -Dnfnets.onednnConvMaxPlane}. */
+    static final int ONEDNN_MAX_PLANE = Integer.getInteger("nfnets.onednnConvMaxPlane", Integer.MAX_VALUE);
+
+    private boolean oneDnn(INDArray x) {
+        return oneDnnEnabled && kernelSize > 1 && x.size(2) * x.size(3) <= ONEDNN_MAX_PLANE && x.dataType() == DataType.FLOAT && OneDnnConv.available()
+                && Nd4j.getEnvironment().helpersAllowed();
+    }
+
     private static boolean batched(INDArray x) {
         return x.size(0) > 1 && x.size(2) * x.size(3) <= batchedMaxPlane;
     }
@@ -293,6 +315,13 @@ public class Conv2d extends AbstractLayer {
             }
             return;
         }
+        if (oneDnn(x)) {
+            StepScope.nestedRun(() -> {
+                OneDnnConv.forward(dense(x), dense(kernel), b == null ? null : dense(b), y, kernelSize, stride, padding, groups);
+                return null;
+            });
+            return;
+        }
         if (groups == 1) {
             exec("conv2d", b == null ? new INDArray[] {x, kernel} : new INDArray[] {x, kernel, b}, new INDArray[] {y});
         } else {
@@ -339,6 +368,11 @@ public class Conv2d extends AbstractLayer {
                     Nd4j.gemm(w, gn, plane(dx, n), false, false, 1.0, 0.0);               // dx_n = W g_n
                 }
             }
+        } else if (oneDnn(x)) {
+            StepScope.nestedRun(() -> {
+                OneDnnConv.backward(dense(x), dense(kernel), dense(gradOut), dx, dk, kernelSize, stride, padding, groups);
+                return null;
+            });
         } else if (groups == 1) {
             exec("conv2d_bp", new INDArray[] {x, kernel, gradOut}, new INDArray[] {dx, dk});
         } else {

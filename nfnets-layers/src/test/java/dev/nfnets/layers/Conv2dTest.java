@@ -24,6 +24,48 @@ class Conv2dTest {
     void restore() {
         Conv2d.setPointwiseMinMacs(Conv2d.POINTWISE_MIN_MACS);
         Conv2d.setBatchedMaxPlane(Conv2d.BATCHED_MAX_PLANE);
+        Conv2d.setOneDnn(true);
+    }
+
+    @Test
+    void oneDnnNativesLoad() {
+        assertTrue(OneDnnConv.available(), "org.bytedeco:dnnl natives missing: spatial convolutions would fall back to ND4J's ops");
+    }
+
+    /**
+     * Spatial FLOAT convolutions through oneDNN directly agree with ND4J's conv2d / conv2d_bp (one call per group):
+     * output, input, kernel and bias gradients, including groups, strides, asymmetric SAME and VALID padding.
+     */
+    @ParameterizedTest(name = "in={0} out={1} k={2} s={3} {4} groups={5} size={6}x{7}")
+    @CsvSource({
+            "8, 12, 3, 1, SAME, 1, 9, 11",
+            "8, 12, 3, 2, SAME, 2, 10, 9",
+            "12, 12, 3, 1, SAME, 3, 8, 8",
+            "6, 4, 3, 2, VALID, 2, 9, 10",
+            "3, 16, 3, 2, SAME, 1, 16, 16",
+            "4, 8, 5, 1, SAME, 1, 7, 6",
+            "32, 32, 3, 1, SAME, 2, 6, 6",
+    })
+    void oneDnnPathEqualsNd4jOpsInFloat(int in, int out, int k, int s, Padding pad, int groups, int h, int w) {
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, in, h, w);
+        INDArray[][] results = new INDArray[2][];
+        for (int m = 0; m < 2; m++) {
+            Conv2d.setOneDnn(m == 0);
+            Nd4j.getRandom().setSeed(91);
+            Conv2d conv = new Conv2d("sp", in, out, k, s, pad, groups, true);
+            conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, out));
+            INDArray y = conv.forward(x, Mode.TRAIN);
+            INDArray dx = conv.backward(y.mul(0.5).addi(1));
+            // a second step accumulates: the kernel gradient is added, not overwritten
+            conv.backward(conv.forward(x, Mode.TRAIN).mul(0.5).addi(1));
+            results[m] = new INDArray[] {y, dx, conv.weight().grad().dup(), conv.bias().grad().dup()};
+        }
+        String[] names = {"output", "input gradient", "kernel gradient", "bias gradient"};
+        for (int i = 0; i < 4; i++) {
+            assertArrayEquals(results[1][i].shape(), results[0][i].shape(), names[i]);
+            double d = results[0][i].sub(results[1][i]).amaxNumber().doubleValue() / results[1][i].amaxNumber().doubleValue();
+            assertTrue(d < 1e-5, names[i] + " differs by " + d);
+        }
     }
 
     /** Pointwise GEMMs per example (planes above the batched size) and over the whole batch, in double. */

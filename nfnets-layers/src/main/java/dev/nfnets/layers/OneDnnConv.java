@@ -1,0 +1,290 @@
+package dev.nfnets.layers;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
+import org.bytedeco.dnnl.dnnl_convolution_desc_t;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+/**
+ * Spatial convolutions (grouped or not) of dense FLOAT NCHW arrays through oneDNN directly (JavaCPP's
+ * {@code org.bytedeco:dnnl} preset), one primitive per layer shape and direction, cached.
+ *
+ * <p>Why: ND4J 1.0.0-M2.1 runs a grouped convolution as one {@code conv2d_bp} per group, and each call reorders
+ * its inputs into oneDNN's blocked layouts in freshly allocated buffers, the output gradient twice (once for
+ * the data gradient, once for the weight gradient). Here oneDNN sees the whole grouped convolution at once,
+ * the blocked copies live in the step's memory scope (reused from step to step, no page faults), and the
+ * output gradient is reordered once when both backward primitives use the same layout.
+ *
+ * <p>Kernels stay HWIO {@code (k, k, in/groups, out)}: oneDNN reads them through the {@code hwigo} tag.
+ * Padding is TF-style SAME (asymmetric when needed) or VALID, as {@link Padding#pads}.
+ */
+final class OneDnnConv {
+    private static final Logger LOG = LoggerFactory.getLogger(OneDnnConv.class);
+
+    private OneDnnConv() {
+    }
+
+    private static final boolean AVAILABLE = probe();
+    private static dnnl_engine engine;
+    private static dnnl_stream stream;
+
+    private static boolean probe() {
+        if ("false".equalsIgnoreCase(System.getProperty("nfnets.onednnConv"))) {
+            return false;
+        }
+        try {
+            PointerPointer<?> pp = new PointerPointer<>(1);
+            check(dnnl_engine_create(pp, dnnl_cpu, 0), "engine");
+            engine = new dnnl_engine(pp.get(0));
+            check(dnnl_stream_create(pp, engine, dnnl_stream_default_flags), "stream");
+            stream = new dnnl_stream(pp.get(0));
+            return true;
+        } catch (Throwable t) {
+            LOG.info("oneDNN convolutions unavailable ({}); using ND4J's convolution ops", t.toString());
+            return false;
+        }
+    }
+
+    /** Whether the oneDNN natives loaded (and {@code -Dnfnets.onednnConv=false} is not set). */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    private static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN: " + what + " failed with status " + status);
+        }
+    }
+
+    /** One convolution shape: its primitives and the layouts they chose. */
+    private static final class Plan {
+        dnnl_primitive fwd;
+        dnnl_primitive bwdData;
+        dnnl_primitive bwdWeights;
+        // user (plain) descriptors
+        dnnl_memory_desc_t uSrc;
+        dnnl_memory_desc_t uW;
+        dnnl_memory_desc_t uDst;
+        dnnl_memory_desc_t uBias;
+        // chosen descriptors
+        dnnl_memory_desc_t fSrc;
+        dnnl_memory_desc_t fW;
+        dnnl_memory_desc_t fDst;
+        dnnl_memory_desc_t bdDy;
+        dnnl_memory_desc_t bdW;
+        dnnl_memory_desc_t bdDx;
+        dnnl_memory_desc_t bwSrc;
+        dnnl_memory_desc_t bwDy;
+        dnnl_memory_desc_t bwDw;
+        final Map<Long, dnnl_primitive> reorders = new HashMap<>();
+    }
+
+    private static final Map<String, Plan> PLANS = new HashMap<>();
+
+    private static dnnl_memory_desc_t md(long[] dims, int tag) {
+        dnnl_memory_desc_t m = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_tag(m, dims.length, dims, dnnl_f32, tag), "memory descriptor");
+        return m;
+    }
+
+    private static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_desc hint) {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(dnnl_primitive_desc_create(pp, new const_dnnl_op_desc_t(opDesc), null, engine, hint), "primitive descriptor");
+        return new dnnl_primitive_desc(pp.get(0));
+    }
+
+    private static dnnl_primitive primitive(dnnl_primitive_desc p) {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(dnnl_primitive_create(pp, p), "primitive");
+        return new dnnl_primitive(pp.get(0));
+    }
+
+    private static dnnl_memory_desc_t query(dnnl_primitive_desc p, int what) {
+        // copy: the returned descriptor belongs to the primitive descriptor
+        dnnl_memory_desc_t q = dnnl_primitive_desc_query_md(p, what, 0);
+        dnnl_memory_desc_t m = new dnnl_memory_desc_t();
+        Pointer.memcpy(m, q, m.sizeof());
+        return m;
+    }
+
+    private static synchronized Plan plan(long n, long cin, long h, long w, long cout, long oh, long ow, int k, int stride,
+                                          int[] padH, int[] padW, int groups, boolean bias) {
+        String key = n + "," + cin + "," + h + "," + w + "," + cout + "," + k + "," + stride + "," + padH[0] + padH[1]
+                + padW[0] + padW[1] + "," + groups + "," + bias;
+        Plan p = PLANS.get(key);
+        if (p != null) {
+            return p;
+        }
+        p = new Plan();
+        long[] src = {n, cin, h, w};
+        long[] dst = {n, cout, oh, ow};
+        long[] wts = {groups, cout / groups, cin / groups, k, k};
+        long[] st = {stride, stride};
+        long[] pl = {padH[0], padW[0]};
+        long[] pr = {padH[1], padW[1]};
+        p.uSrc = md(src, dnnl_nchw);
+        p.uDst = md(dst, dnnl_nchw);
+        p.uW = md(wts, dnnl_hwigo);
+        p.uBias = bias ? md(new long[] {cout}, dnnl_x) : null;
+        dnnl_memory_desc_t aSrc = md(src, dnnl_format_tag_any);
+        dnnl_memory_desc_t aDst = md(dst, dnnl_format_tag_any);
+        dnnl_memory_desc_t aW = md(wts, dnnl_format_tag_any);
+        dnnl_convolution_desc_t fd = new dnnl_convolution_desc_t();
+        check(dnnl_convolution_forward_desc_init(fd, dnnl_forward_training, dnnl_convolution_direct, aSrc, aW,
+                p.uBias, aDst, st, pl, pr), "forward descriptor");
+        dnnl_primitive_desc fpd = pd(fd, null);
+        dnnl_convolution_desc_t bdd = new dnnl_convolution_desc_t();
+        check(dnnl_convolution_backward_data_desc_init(bdd, dnnl_convolution_direct, aSrc, aW, aDst, st, pl, pr),
+                "backward-data descriptor");
+        dnnl_primitive_desc bdpd = pd(bdd, fpd);
+        dnnl_convolution_desc_t bwd = new dnnl_convolution_desc_t();
+        check(dnnl_convolution_backward_weights_desc_init(bwd, dnnl_convolution_direct, aSrc, aW, null, aDst, st, pl, pr),
+                "backward-weights descriptor");
+        dnnl_primitive_desc bwpd = pd(bwd, fpd);
+        p.fwd = primitive(fpd);
+        p.bwdData = primitive(bdpd);
+        p.bwdWeights = primitive(bwpd);
+        p.fSrc = query(fpd, dnnl_query_src_md);
+        p.fW = query(fpd, dnnl_query_weights_md);
+        p.fDst = query(fpd, dnnl_query_dst_md);
+        p.bdDy = query(bdpd, dnnl_query_diff_dst_md);
+        p.bdW = query(bdpd, dnnl_query_weights_md);
+        p.bdDx = query(bdpd, dnnl_query_diff_src_md);
+        p.bwSrc = query(bwpd, dnnl_query_src_md);
+        p.bwDy = query(bwpd, dnnl_query_diff_dst_md);
+        p.bwDw = query(bwpd, dnnl_query_diff_weights_md);
+        PLANS.put(key, p);
+        return p;
+    }
+
+    private static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
+        return dnnl_memory_desc_equal(a, b) != 0;
+    }
+
+    private static dnnl_primitive reorder(Plan p, dnnl_memory_desc_t from, dnnl_memory_desc_t to, int id) {
+        return p.reorders.computeIfAbsent((long) id, i -> {
+            PointerPointer<?> pp = new PointerPointer<>(1);
+            check(dnnl_reorder_primitive_desc_create(pp, from, engine, to, engine, null), "reorder descriptor");
+            return primitive(new dnnl_primitive_desc(pp.get(0)));
+        });
+    }
+
+    /** Memory objects of the current call, destroyed when it ends (they do not own their buffers). */
+    private static final java.util.List<dnnl_memory> CALL_MEMORIES = new java.util.ArrayList<>();
+
+    /** A oneDNN memory over the array's native buffer (the array must be dense, c-order, offset 0). */
+    private static dnnl_memory memory(dnnl_memory_desc_t d, INDArray a) {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(dnnl_memory_create(pp, d, engine, a.data().addressPointer()), "memory");
+        dnnl_memory m = new dnnl_memory(pp.get(0));
+        CALL_MEMORIES.add(m);
+        return m;
+    }
+
+    /** Runs one call's work with its JavaCPP allocations freed and its memory objects destroyed at the end. */
+    private static synchronized void call(Runnable body) {
+        try (org.bytedeco.javacpp.PointerScope ignored = new org.bytedeco.javacpp.PointerScope()) {
+            body.run();
+        } finally {
+            for (dnnl_memory m : CALL_MEMORIES) {
+                dnnl_memory_destroy(m);
+            }
+            CALL_MEMORIES.clear();
+        }
+    }
+
+    /** A scratch array (in the current memory scope) large enough for descriptor {@code d}. */
+    private static INDArray scratch(dnnl_memory_desc_t d) {
+        long floats = (dnnl_memory_desc_get_size(d) + 3) / 4;
+        return Nd4j.createUninitialized(DataType.FLOAT, floats);
+    }
+
+    private static void exec(dnnl_primitive prim, int[] keys, dnnl_memory... mems) {
+        dnnl_exec_arg_t args = new dnnl_exec_arg_t(keys.length);
+        for (int i = 0; i < keys.length; i++) {
+            args.position(i).arg(keys[i]).memory(mems[i]);
+        }
+        args.position(0);
+        check(dnnl_primitive_execute(prim, stream, keys.length, args), "execute");
+    }
+
+    private static final int[] FROM_TO = {DNNL_ARG_FROM, DNNL_ARG_TO};
+
+    /** {@code user} in layout {@code target}: the user array itself when the layouts agree, else a reordered copy. */
+    private static dnnl_memory into(Plan p, dnnl_memory_desc_t user, INDArray a, dnnl_memory_desc_t target, int id) {
+        dnnl_memory u = memory(user, a);
+        if (same(user, target)) {
+            return u;
+        }
+        dnnl_memory t = memory(target, scratch(target));
+        exec(reorder(p, user, target, id), FROM_TO, u, t);
+        return t;
+    }
+
+    /** Runs {@code produce} into layout {@code chosen}, reordering into the user array when the layouts differ. */
+    private static void out(Plan p, dnnl_memory_desc_t chosen, dnnl_memory_desc_t user, INDArray a, int id,
+                            java.util.function.Consumer<dnnl_memory> produce) {
+        dnnl_memory u = memory(user, a);
+        if (same(chosen, user)) {
+            produce.accept(u);
+            return;
+        }
+        dnnl_memory t = memory(chosen, scratch(chosen));
+        produce.accept(t);
+        exec(reorder(p, chosen, user, id), FROM_TO, t, u);
+    }
+
+    static void forward(INDArray x, INDArray kernel, INDArray bias, INDArray y, int k, int stride, Padding padding,
+                        int groups) {
+        Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), y.size(1), y.size(2), y.size(3), k, stride,
+                padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, bias != null);
+        call(() -> forward(p, x, kernel, bias, y));
+    }
+
+    private static void forward(Plan p, INDArray x, INDArray kernel, INDArray bias, INDArray y) {
+        dnnl_memory src = into(p, p.uSrc, x, p.fSrc, 1);
+        dnnl_memory wts = into(p, p.uW, kernel, p.fW, 2);
+        out(p, p.fDst, p.uDst, y, 3, dst -> {
+            if (bias == null) {
+                exec(p.fwd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, src, wts, dst);
+            } else {
+                exec(p.fwd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}, src, wts,
+                        memory(p.uBias, bias), dst);
+            }
+        });
+    }
+
+    static void backward(INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk, int k, int stride,
+                         Padding padding, int groups) {
+        Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), gradOut.size(1), gradOut.size(2), gradOut.size(3), k,
+                stride, padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, false);
+        call(() -> backward(p, x, kernel, gradOut, dx, dk));
+    }
+
+    private static void backward(Plan p, INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk) {
+        dnnl_memory dyData = into(p, p.uDst, gradOut, p.bdDy, 4);
+        dnnl_memory wts = into(p, p.uW, kernel, p.bdW, 5);
+        out(p, p.bdDx, p.uSrc, dx, 6, dsrc ->
+                exec(p.bwdData, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC}, dyData, wts, dsrc));
+        dnnl_memory src = into(p, p.uSrc, x, p.bwSrc, 7);
+        dnnl_memory dyWeights = same(p.bdDy, p.bwDy) ? dyData : into(p, p.uDst, gradOut, p.bwDy, 8);
+        out(p, p.bwDw, p.uW, dk, 9, dw ->
+                exec(p.bwdWeights, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, src, dyWeights, dw));
+    }
+}
