@@ -13,9 +13,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * (the layout of the NFNet reference checkpoints), optional bias, stride, TF-style SAME or VALID padding
  * and grouped channels.
  *
- * <p>ND4J has no grouped convolution; groups run as one native convolution per group over channel views
- * of the input, each writing into a view of one preallocated output (measured as the fastest exact form).
- * Subclasses may transform the stored kernel before use ({@link #effectiveKernel}) and route its gradient
+ * <p>Three ways to compute it, chosen per call: spatial FLOAT convolutions go to oneDNN directly
+ * ({@link OneDnnConv}: grouped convolutions as one primitive); large pointwise ones run as GEMMs; the rest (and
+ * everything when oneDNN's natives are missing or ND4J's platform helpers are off) through ND4J's
+ * conv2d / conv2d_bp, which has no grouped convolution: one call per group over channel views of the input,
+ * each writing into a view of one preallocated output. Subclasses may transform the stored kernel before use ({@link #effectiveKernel}) and route its gradient
  * ({@link #accumulateKernelGrad}); this is how weight standardisation plugs in.
  *
  * <pre>{@code
