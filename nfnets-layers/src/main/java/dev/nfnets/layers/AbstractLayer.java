@@ -84,13 +84,7 @@ public abstract class AbstractLayer implements Layer {
         if (f == null) {
             return body.get();
         }
-        INDArray y;
-        try {
-            y = body.get();
-        } catch (RuntimeException | Error e) {
-            LayerProfiler.abandon(f);
-            throw e;
-        }
+        INDArray y = runOpen(f, body);
         profileKey = profileKey(x);
         LayerProfiler.end(f, profileKey, false);
         return y;
@@ -102,15 +96,19 @@ public abstract class AbstractLayer implements Layer {
         if (f == null) {
             return body.get();
         }
-        INDArray dx;
+        INDArray dx = runOpen(f, body);
+        LayerProfiler.end(f, profileKey != null ? profileKey : getClass().getSimpleName() + " (" + name + ")", true);
+        return dx;
+    }
+
+    /** Runs {@code body} inside the open profiler call {@code f}; a failure abandons the call and propagates. */
+    private static INDArray runOpen(LayerProfiler.Frame f, java.util.function.Supplier<INDArray> body) {
         try {
-            dx = body.get();
+            return body.get();
         } catch (RuntimeException | Error e) {
             LayerProfiler.abandon(f);
             throw e;
         }
-        LayerProfiler.end(f, profileKey != null ? profileKey : getClass().getSimpleName() + " (" + name + ")", true);
-        return dx;
     }
 
     /** What the profiler groups this layer's calls by: its kind and the input shape. */
