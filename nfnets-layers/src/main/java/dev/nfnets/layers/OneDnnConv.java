@@ -93,9 +93,38 @@ final class OneDnnConv {
         dnnl_memory_desc_t bwDy;
         dnnl_memory_desc_t bwDw;
         final Map<Long, dnnl_primitive> reorders = new HashMap<>();
+        dnnl_primitive_desc[] descs;
+
+        void destroy() {
+            for (dnnl_primitive_desc d : descs) {
+                dnnl_primitive_desc_destroy(d);
+            }
+            dnnl_primitive_destroy(fwd);
+            dnnl_primitive_destroy(bwdData);
+            dnnl_primitive_destroy(bwdWeights);
+            reorders.values().forEach(r -> dnnl_primitive_destroy(r));
+            reorders.clear();
+        }
     }
 
-    private static final Map<String, Plan> PLANS = new HashMap<>();
+    /** Plans kept at most (least recently used dropped, its primitives destroyed): inputs of many sizes do not grow memory. */
+    static final int MAX_PLANS = 64;
+
+    private static final Map<String, Plan> PLANS = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Plan> eldest) {
+            if (size() <= MAX_PLANS) {
+                return false;
+            }
+            eldest.getValue().destroy();
+            return true;
+        }
+    };
+
+    /** Number of cached plans (tests). */
+    static synchronized int planCount() {
+        return PLANS.size();
+    }
 
     private static dnnl_memory_desc_t md(long[] dims, int tag) {
         dnnl_memory_desc_t m = new dnnl_memory_desc_t();
@@ -157,6 +186,7 @@ final class OneDnnConv {
         check(dnnl_convolution_backward_weights_desc_init(bwd, dnnl_convolution_direct, aSrc, aW, null, aDst, st, pl, pr),
                 "backward-weights descriptor");
         dnnl_primitive_desc bwpd = pd(bwd, fpd);
+        p.descs = new dnnl_primitive_desc[] {fpd, bdpd, bwpd};
         p.fwd = primitive(fpd);
         p.bwdData = primitive(bdpd);
         p.bwdWeights = primitive(bwpd);
@@ -250,7 +280,7 @@ final class OneDnnConv {
         exec(reorder(p, chosen, user, id), FROM_TO, t, u);
     }
 
-    static void forward(INDArray x, INDArray kernel, INDArray bias, INDArray y, int k, int stride, Padding padding,
+    static synchronized void forward(INDArray x, INDArray kernel, INDArray bias, INDArray y, int k, int stride, Padding padding,
                         int groups) {
         Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), y.size(1), y.size(2), y.size(3), k, stride,
                 padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, bias != null);
@@ -270,7 +300,7 @@ final class OneDnnConv {
         });
     }
 
-    static void backward(INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk, int k, int stride,
+    static synchronized void backward(INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk, int k, int stride,
                          Padding padding, int groups) {
         Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), gradOut.size(1), gradOut.size(2), gradOut.size(3), k,
                 stride, padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, false);

@@ -32,6 +32,22 @@ class Conv2dTest {
         assertTrue(OneDnnConv.available(), "org.bytedeco:dnnl natives missing: spatial convolutions would fall back to ND4J's ops");
     }
 
+    /** Inputs of many sizes do not grow the cache of oneDNN primitives without bound. */
+    @Test
+    void oneDnnPlanCacheIsBounded() {
+        Conv2d conv = new Conv2d("c", 2, 2, 3, 1, Padding.SAME, 1, false);
+        for (int size = 3; size < 3 + OneDnnConv.MAX_PLANS + 6; size++) {
+            conv.forward(Nd4j.rand(DataType.FLOAT, 1, 2, size, 3), Mode.EVAL);
+        }
+        assertTrue(OneDnnConv.planCount() <= OneDnnConv.MAX_PLANS, "plans: " + OneDnnConv.planCount());
+        // an evicted shape is rebuilt and still right
+        INDArray x = Nd4j.rand(DataType.FLOAT, 1, 2, 3, 3);
+        INDArray y = conv.forward(x, Mode.EVAL);
+        Conv2d.setOneDnn(false);
+        INDArray expected = conv.forward(x, Mode.EVAL);
+        assertTrue(y.sub(expected).amaxNumber().doubleValue() < 1e-5);
+    }
+
     /**
      * Spatial FLOAT convolutions through oneDNN directly agree with ND4J's conv2d / conv2d_bp (one call per group):
      * output, input, kernel and bias gradients, including groups, strides, asymmetric SAME and VALID padding.
