@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--model", defaultValue = "mnist", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;
-    @Option(names = "--epochs", defaultValue = "8", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", defaultValue = "10", description = "default: ${DEFAULT-VALUE}")
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "stop after this many steps (0: all epochs)")
     long steps;
