@@ -372,7 +372,8 @@ public class Conv2d extends AbstractLayer {
             }
         } else if (oneDnn(x)) {
             StepScope.nestedRun(() -> {
-                OneDnnConv.backward(dense(x), dense(kernel), dense(gradOut), dx, dk, kernelSize, stride, padding, groups);
+                OneDnnConv.backward(dense(x), dense(kernel), dense(gradOut), dx, dk, kernelSize, stride, padding, groups,
+                        bias != null);
                 return null;
             });
         } else if (groups == 1) {

@@ -300,10 +300,14 @@ final class OneDnnConv {
         });
     }
 
+    /**
+     * Backward pass; {@code hasBias} says whether the layer's forward pass had a bias, so that both directions use
+     * one plan (the bias gradient is the caller's).
+     */
     static synchronized void backward(INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk, int k, int stride,
-                         Padding padding, int groups) {
+                         Padding padding, int groups, boolean hasBias) {
         Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), gradOut.size(1), gradOut.size(2), gradOut.size(3), k,
-                stride, padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, false);
+                stride, padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, hasBias);
         call(() -> backward(p, x, kernel, gradOut, dx, dk));
     }
 
