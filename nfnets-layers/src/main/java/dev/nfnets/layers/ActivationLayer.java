@@ -24,6 +24,27 @@ public class ActivationLayer extends AbstractLayer {
      */
     public static final Boolean KEEP_GATES_OVERRIDE = parseGates(System.getProperty("nfnets.activationGates", "auto"));
 
+    /**
+     * FLOAT GELU layers of at least this many elements run through oneDNN's JIT eltwise kernels
+     * ({@link OneDnnEltwise}; about 8x faster than the Java pass on F0's activations) when its natives load;
+     * smaller ones keep the Java pass, which has no native-call overhead. {@code -Dnfnets.onednnEltwiseMin}.
+     */
+    static final long ONEDNN_MIN = Long.getLong("nfnets.onednnEltwiseMin", 1 << 14);
+
+    private static volatile boolean oneDnnEnabled = true;
+
+    /** Turns the oneDNN GELU path on or off; returns the old setting (tests, measurements). */
+    static boolean setOneDnn(boolean on) {
+        boolean old = oneDnnEnabled;
+        oneDnnEnabled = on;
+        return old;
+    }
+
+    private static boolean oneDnn(INDArray x) {
+        return oneDnnEnabled && x.dataType() == DataType.FLOAT && x.length() >= ONEDNN_MIN && Shapes.wholeInCOrder(x)
+                && OneDnnEltwise.available() && Nd4j.getEnvironment().helpersAllowed();
+    }
+
     private boolean keepGate = KEEP_GATES_OVERRIDE == null || KEEP_GATES_OVERRIDE;
 
     private INDArray cachedInput;
@@ -79,6 +100,11 @@ public class ActivationLayer extends AbstractLayer {
     private INDArray forwardImpl(INDArray x, Mode mode) {
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = null;
+        if (fn == Activation.GELU && oneDnn(x)) {
+            INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+            OneDnnEltwise.geluForward(x, y, (float) gain);
+            return y;
+        }
         if (fn == Activation.GELU && FloatKernels.eligible(x)) {
             return geluFloat(x, mode.isTraining() && keepGate);
         }
@@ -101,6 +127,11 @@ public class ActivationLayer extends AbstractLayer {
     private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
+        if (fn == Activation.GELU && oneDnn(x) && gradOut.dataType() == DataType.FLOAT) {
+            INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+            OneDnnEltwise.geluBackward(x, Shapes.wholeInCOrder(gradOut) ? gradOut : gradOut.dup('c'), dx, (float) gain);
+            return dx;
+        }
         if (fn == Activation.GELU && FloatKernels.eligible(x, gradOut)
                 && (cachedGate == null || FloatKernels.eligible(cachedGate))) {
             return geluGradFloat(x, cachedGate, gradOut);

@@ -2,23 +2,15 @@ package dev.nfnets.layers;
 
 import java.util.HashMap;
 import java.util.Map;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
-import org.bytedeco.dnnl.dnnl_engine;
-import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.dnnl.dnnl_stream;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
+import static dev.nfnets.layers.OneDnn.*;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 /**
@@ -35,42 +27,16 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * Padding is TF-style SAME (asymmetric when needed) or VALID, as {@link Padding#pads}.
  */
 final class OneDnnConv {
-    private static final Logger LOG = LoggerFactory.getLogger(OneDnnConv.class);
-
     private OneDnnConv() {
     }
 
-    private static final boolean AVAILABLE = probe();
-    private static dnnl_engine engine;
-    private static dnnl_stream stream;
-
-    private static boolean probe() {
-        if ("false".equalsIgnoreCase(System.getProperty("nfnets.onednnConv"))) {
-            return false;
-        }
-        try {
-            PointerPointer<?> pp = new PointerPointer<>(1);
-            check(dnnl_engine_create(pp, dnnl_cpu, 0), "engine");
-            engine = new dnnl_engine(pp.get(0));
-            check(dnnl_stream_create(pp, engine, dnnl_stream_default_flags), "stream");
-            stream = new dnnl_stream(pp.get(0));
-            return true;
-        } catch (Throwable t) {
-            LOG.info("oneDNN convolutions unavailable ({}); using ND4J's convolution ops", t.toString());
-            return false;
-        }
-    }
-
-    /** Whether the oneDNN natives loaded (and {@code -Dnfnets.onednnConv=false} is not set). */
+    /** Whether the oneDNN natives loaded and neither {@code -Dnfnets.onednn=false} nor {@code -Dnfnets.onednnConv=false} is set. */
     static boolean available() {
         return AVAILABLE;
     }
 
-    private static void check(int status, String what) {
-        if (status != dnnl_success) {
-            throw new IllegalStateException("oneDNN: " + what + " failed with status " + status);
-        }
-    }
+    private static final boolean AVAILABLE = OneDnn.available()
+            && !"false".equalsIgnoreCase(System.getProperty("nfnets.onednnConv"));
 
     /** One convolution shape: its primitives and the layouts they chose. */
     private static final class Plan {
@@ -126,32 +92,6 @@ final class OneDnnConv {
         return PLANS.size();
     }
 
-    private static dnnl_memory_desc_t md(long[] dims, int tag) {
-        dnnl_memory_desc_t m = new dnnl_memory_desc_t();
-        check(dnnl_memory_desc_init_by_tag(m, dims.length, dims, dnnl_f32, tag), "memory descriptor");
-        return m;
-    }
-
-    private static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_desc hint) {
-        PointerPointer<?> pp = new PointerPointer<>(1);
-        check(dnnl_primitive_desc_create(pp, new const_dnnl_op_desc_t(opDesc), null, engine, hint), "primitive descriptor");
-        return new dnnl_primitive_desc(pp.get(0));
-    }
-
-    private static dnnl_primitive primitive(dnnl_primitive_desc p) {
-        PointerPointer<?> pp = new PointerPointer<>(1);
-        check(dnnl_primitive_create(pp, p), "primitive");
-        return new dnnl_primitive(pp.get(0));
-    }
-
-    private static dnnl_memory_desc_t query(dnnl_primitive_desc p, int what) {
-        // copy: the returned descriptor belongs to the primitive descriptor
-        dnnl_memory_desc_t q = dnnl_primitive_desc_query_md(p, what, 0);
-        dnnl_memory_desc_t m = new dnnl_memory_desc_t();
-        Pointer.memcpy(m, q, m.sizeof());
-        return m;
-    }
-
     private static synchronized Plan plan(long n, long cin, long h, long w, long cout, long oh, long ow, int k, int stride,
                                           int[] padH, int[] padW, int groups, boolean bias) {
         String key = n + "," + cin + "," + h + "," + w + "," + cout + "," + k + "," + stride + "," + padH[0] + padH[1]
@@ -203,55 +143,12 @@ final class OneDnnConv {
         return p;
     }
 
-    private static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
-        return dnnl_memory_desc_equal(a, b) != 0;
-    }
-
     private static dnnl_primitive reorder(Plan p, dnnl_memory_desc_t from, dnnl_memory_desc_t to, int id) {
         return p.reorders.computeIfAbsent((long) id, i -> {
             PointerPointer<?> pp = new PointerPointer<>(1);
-            check(dnnl_reorder_primitive_desc_create(pp, from, engine, to, engine, null), "reorder descriptor");
+            check(dnnl_reorder_primitive_desc_create(pp, from, OneDnn.engine(), to, OneDnn.engine(), null), "reorder descriptor");
             return primitive(new dnnl_primitive_desc(pp.get(0)));
         });
-    }
-
-    /** Memory objects of the current call, destroyed when it ends (they do not own their buffers). */
-    private static final java.util.List<dnnl_memory> CALL_MEMORIES = new java.util.ArrayList<>();
-
-    /** A oneDNN memory over the array's native buffer (the array must be dense, c-order, offset 0). */
-    private static dnnl_memory memory(dnnl_memory_desc_t d, INDArray a) {
-        PointerPointer<?> pp = new PointerPointer<>(1);
-        check(dnnl_memory_create(pp, d, engine, a.data().addressPointer()), "memory");
-        dnnl_memory m = new dnnl_memory(pp.get(0));
-        CALL_MEMORIES.add(m);
-        return m;
-    }
-
-    /** Runs one call's work with its JavaCPP allocations freed and its memory objects destroyed at the end. */
-    private static synchronized void call(Runnable body) {
-        try (org.bytedeco.javacpp.PointerScope ignored = new org.bytedeco.javacpp.PointerScope()) {
-            body.run();
-        } finally {
-            for (dnnl_memory m : CALL_MEMORIES) {
-                dnnl_memory_destroy(m);
-            }
-            CALL_MEMORIES.clear();
-        }
-    }
-
-    /** A scratch array (in the current memory scope) large enough for descriptor {@code d}. */
-    private static INDArray scratch(dnnl_memory_desc_t d) {
-        long floats = (dnnl_memory_desc_get_size(d) + 3) / 4;
-        return Nd4j.createUninitialized(DataType.FLOAT, floats);
-    }
-
-    private static void exec(dnnl_primitive prim, int[] keys, dnnl_memory... mems) {
-        dnnl_exec_arg_t args = new dnnl_exec_arg_t(keys.length);
-        for (int i = 0; i < keys.length; i++) {
-            args.position(i).arg(keys[i]).memory(mems[i]);
-        }
-        args.position(0);
-        check(dnnl_primitive_execute(prim, stream, keys.length, args), "execute");
     }
 
     private static final int[] FROM_TO = {DNNL_ARG_FROM, DNNL_ARG_TO};

@@ -104,4 +104,59 @@ class ActivationTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activation.byName("mish"));
         assertTrue(e.getMessage().contains("mish"));
     }
+
+    @Test
+    void oneDnnEltwiseNativesLoad() {
+        assertTrue(OneDnnEltwise.available(), "org.bytedeco:dnnl natives missing: GELU would fall back to the Java pass");
+    }
+
+    /**
+     * FLOAT GELU through oneDNN's JIT kernels against the Java pass: output and input gradient, with and without a
+     * gain, for sizes on both sides of the oneDNN threshold, and for an output gradient that is a view (copied
+     * before the native call).
+     */
+    @ParameterizedTest(name = "gain {0}")
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {1.0, 1.7015043497085571})
+    void oneDnnGeluAgreesWithTheJavaPass(double gain) {
+        for (long[] shape : new long[][] {{2, 8, 40, 40}, {3, 5, 7}, {8, 48, 12, 12}}) {
+            INDArray x = Nd4j.randn(DataType.FLOAT, shape).muli(3);
+            // the output gradient as a permuted view (not c-order): the oneDNN path copies it first
+            long[] reversed = new long[shape.length];
+            int[] back = new int[shape.length];
+            for (int d = 0; d < shape.length; d++) {
+                reversed[d] = shape[shape.length - 1 - d];
+                back[d] = shape.length - 1 - d;
+            }
+            INDArray g = Nd4j.randn(DataType.FLOAT, reversed).permute(back);
+            assertTrue(!Shapes.wholeInCOrder(g));
+            INDArray[] results = new INDArray[4];
+            for (boolean oneDnn : new boolean[] {true, false}) {
+                boolean old = ActivationLayer.setOneDnn(oneDnn);
+                try {
+                    ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU, gain).keepGate(false);
+                    results[oneDnn ? 0 : 2] = layer.forward(x, Mode.TRAIN);
+                    results[oneDnn ? 1 : 3] = layer.backward(g);
+                } finally {
+                    ActivationLayer.setOneDnn(old);
+                }
+            }
+            double yScale = results[2].amaxNumber().doubleValue();
+            double dScale = results[3].amaxNumber().doubleValue();
+            double dy = results[0].sub(results[2]).amaxNumber().doubleValue();
+            double dd = results[1].sub(results[3]).amaxNumber().doubleValue();
+            String what = java.util.Arrays.toString(shape) + " gain " + gain;
+            assertTrue(dy <= 4e-7 * yScale, what + ": outputs differ by " + dy + " (scale " + yScale + ")");
+            assertTrue(dd <= 2e-6 * dScale, what + ": gradients differ by " + dd + " (scale " + dScale + ")");
+        }
+    }
+
+    /** GELU activations of many sizes do not grow oneDNN's cache of eltwise primitives without bound. */
+    @Test
+    void oneDnnEltwisePlanCacheIsBounded() {
+        ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU, 1.5);
+        for (int i = 0; i < OneDnnEltwise.MAX_PLANS + 6; i++) {
+            layer.forward(Nd4j.rand(DataType.FLOAT, ActivationLayer.ONEDNN_MIN + i), Mode.EVAL);
+        }
+        assertTrue(OneDnnEltwise.planCount() <= OneDnnEltwise.MAX_PLANS, "plans: " + OneDnnEltwise.planCount());
+    }
 }

@@ -26,6 +26,7 @@ class FloatKernelsTest {
     @AfterEach
     void restore() {
         FloatKernels.setEnabled(true);
+        ActivationLayer.setOneDnn(true);
         FloatKernels.setThreads(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
     }
 
@@ -140,6 +141,7 @@ class FloatKernelsTest {
         INDArray g = Nd4j.randn(DataType.FLOAT, 2, 3, 80, 80);
         Mode mode = training ? Mode.TRAIN : Mode.EVAL;
         double gain = 1.7015043497085571;
+        ActivationLayer.setOneDnn(false); // the Java pass (the oneDNN one: ActivationTest)
         ActivationLayer kernels = new ActivationLayer("gelu", Activation.GELU, gain);
         INDArray yk = kernels.forward(x, mode);
         FloatKernels.setEnabled(false);

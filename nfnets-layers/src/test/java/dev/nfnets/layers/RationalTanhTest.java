@@ -44,19 +44,32 @@ class RationalTanhTest {
     }
 
     /**
-     * The layer's float GELU (vectorised pass) against GELU in double precision: forward within 2 float ulps of
-     * {@code max(1, |y|)}, derivative within 12 ({@code 1 - s} of the float gate is quantised near s = 1, as
-     * with ND4J's sigmoid: up to about 8 ulps here), for kept and recomputed gates alike.
+     * The layer's float GELU against GELU in double precision, on both float paths (the Java pass built on
+     * {@link RationalTanh}, and oneDNN's JIT kernels): forward within 2 float ulps of {@code max(1, |y|)}, derivative
+     * within 12 ({@code 1 - s} of the float gate is quantised near s = 1, as with ND4J's sigmoid: up to about 8
+     * ulps here); on the Java path for kept and recomputed gates alike, which must agree exactly.
      */
-    @Test
-    void floatGeluIsWithinAFewUlpsOfTheExactFunction() {
+    @org.junit.jupiter.params.ParameterizedTest(name = "oneDNN {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void floatGeluIsWithinAFewUlpsOfTheExactFunction(boolean oneDnn) {
+        boolean old = ActivationLayer.setOneDnn(oneDnn);
+        long calls = OneDnnEltwise.calls();
+        try {
+            floatGeluWithinAFewUlps(oneDnn);
+        } finally {
+            ActivationLayer.setOneDnn(old);
+        }
+        assertEquals(oneDnn, OneDnnEltwise.calls() > calls, "the oneDNN path ran (natives loaded) exactly when enabled");
+    }
+
+    private static void floatGeluWithinAFewUlps(boolean oneDnn) {
         INDArray x = Nd4j.linspace(-12, 12, 480_001, DataType.FLOAT);
         INDArray ones = Nd4j.ones(DataType.FLOAT, x.length());
         INDArray xd = x.castTo(DataType.DOUBLE);
         double[] yExact = Activation.GELU.apply(xd).toDoubleVector();
         double[] dExact = Activation.GELU.derivative(xd).toDoubleVector();
         INDArray first = null;
-        for (boolean keep : new boolean[] {true, false}) {
+        for (boolean keep : oneDnn ? new boolean[] {false} : new boolean[] {true, false}) {
             ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU).keepGate(keep);
             float[] y = layer.forward(x, Mode.TRAIN).toFloatVector();
             INDArray dx = layer.backward(ones);

@@ -1,0 +1,145 @@
+package dev.nfnets.layers;
+
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+/**
+ * The plumbing shared by the layers that call oneDNN directly through JavaCPP's {@code org.bytedeco:dnnl} preset
+ * ({@link OneDnnConv}, {@link OneDnnEltwise}): one CPU engine and stream, descriptor and primitive helpers, and
+ * per-call memory objects over ND4J buffers. Every call runs under this class's lock ({@link #call}), with its
+ * JavaCPP allocations freed and its memory objects destroyed when it ends.
+ *
+ * <p>{@code -Dnfnets.onednn=false} (or, for the convolutions only, the older {@code -Dnfnets.onednnConv=false})
+ * turns the direct paths off; without the natives they are off and the layers use ND4J's ops.
+ */
+final class OneDnn {
+    private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
+
+    private OneDnn() {
+    }
+
+    private static dnnl_engine engine;
+    private static dnnl_stream stream;
+    private static final boolean AVAILABLE = probe();
+
+    private static boolean probe() {
+        if ("false".equalsIgnoreCase(System.getProperty("nfnets.onednn"))) {
+            return false;
+        }
+        try {
+            PointerPointer<?> pp = new PointerPointer<>(1);
+            check(dnnl_engine_create(pp, dnnl_cpu, 0), "engine");
+            engine = new dnnl_engine(pp.get(0));
+            check(dnnl_stream_create(pp, engine, dnnl_stream_default_flags), "stream");
+            stream = new dnnl_stream(pp.get(0));
+            return true;
+        } catch (Throwable t) {
+            LOG.info("oneDNN natives unavailable ({}); using ND4J's ops for convolutions and activations", t.toString());
+            return false;
+        }
+    }
+
+    /** Whether the oneDNN natives loaded (and {@code -Dnfnets.onednn=false} is not set). */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    static dnnl_engine engine() {
+        return engine;
+    }
+
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN: " + what + " failed with status " + status);
+        }
+    }
+
+    static dnnl_memory_desc_t md(long[] dims, int tag) {
+        dnnl_memory_desc_t m = new dnnl_memory_desc_t();
+        check(dnnl_memory_desc_init_by_tag(m, dims.length, dims, dnnl_f32, tag), "memory descriptor");
+        return m;
+    }
+
+    /** A primitive descriptor for operation descriptor {@code opDesc} (the first implementation oneDNN offers). */
+    static dnnl_primitive_desc pd(Pointer opDesc, dnnl_primitive_desc hint) {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(dnnl_primitive_desc_create(pp, new const_dnnl_op_desc_t(opDesc), null, engine, hint), "primitive descriptor");
+        return new dnnl_primitive_desc(pp.get(0));
+    }
+
+    static dnnl_primitive primitive(dnnl_primitive_desc p) {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(dnnl_primitive_create(pp, p), "primitive");
+        return new dnnl_primitive(pp.get(0));
+    }
+
+    /** A copy of one of the primitive descriptor's memory descriptors (the returned one belongs to {@code p}). */
+    static dnnl_memory_desc_t query(dnnl_primitive_desc p, int what) {
+        dnnl_memory_desc_t q = dnnl_primitive_desc_query_md(p, what, 0);
+        dnnl_memory_desc_t m = new dnnl_memory_desc_t();
+        Pointer.memcpy(m, q, m.sizeof());
+        return m;
+    }
+
+    static boolean same(dnnl_memory_desc_t a, dnnl_memory_desc_t b) {
+        return dnnl_memory_desc_equal(a, b) != 0;
+    }
+
+    /** Memory objects of the current call, destroyed when it ends (they do not own their buffers). */
+    private static final List<dnnl_memory> CALL_MEMORIES = new ArrayList<>();
+
+    /** A oneDNN memory over the array's native buffer (the array must be dense, c-order, offset 0). */
+    static dnnl_memory memory(dnnl_memory_desc_t d, INDArray a) {
+        PointerPointer<?> pp = new PointerPointer<>(1);
+        check(dnnl_memory_create(pp, d, engine, a.data().addressPointer()), "memory");
+        dnnl_memory m = new dnnl_memory(pp.get(0));
+        CALL_MEMORIES.add(m);
+        return m;
+    }
+
+    /** Runs one call's work with its JavaCPP allocations freed and its memory objects destroyed at the end. */
+    static synchronized void call(Runnable body) {
+        try (PointerScope ignored = new PointerScope()) {
+            body.run();
+        } finally {
+            for (dnnl_memory m : CALL_MEMORIES) {
+                dnnl_memory_destroy(m);
+            }
+            CALL_MEMORIES.clear();
+        }
+    }
+
+    /** A scratch array (in the current memory scope) large enough for descriptor {@code d}. */
+    static INDArray scratch(dnnl_memory_desc_t d) {
+        long floats = (dnnl_memory_desc_get_size(d) + 3) / 4;
+        return Nd4j.createUninitialized(DataType.FLOAT, floats);
+    }
+
+    static void exec(dnnl_primitive prim, int[] keys, dnnl_memory... mems) {
+        dnnl_exec_arg_t args = new dnnl_exec_arg_t(keys.length);
+        for (int i = 0; i < keys.length; i++) {
+            args.position(i).arg(keys[i]).memory(mems[i]);
+        }
+        args.position(0);
+        check(dnnl_primitive_execute(prim, stream, keys.length, args), "execute");
+    }
+}
