@@ -273,7 +273,9 @@ public class WSConv2d extends Conv2d {
         float[] gMeanF = toFloats(gMean);
         float[] coefF = toFloats(coef);
         float[] meanF = toFloats(mean);
-        FloatBuffer db = FloatKernels.floats(weight.grad());
+        // a gradient marked zero is overwritten, not read (Parameter#gradIsZero): one pass over memory fewer
+        boolean fresh = weight.gradIsZero();
+        FloatBuffer db = FloatKernels.floats(weight.gradForWriting());
         FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
             float[] gr = new float[out];
             float[] wr = new float[out];
@@ -282,9 +284,15 @@ public class WSConv2d extends Conv2d {
                 int base = i * out;
                 gb.get(base, gr, 0, out);
                 wb.get(base, wr, 0, out);
-                db.get(base, dr, 0, out);
-                for (int o = 0; o < out; o++) {
-                    dr[o] += (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
+                if (fresh) {
+                    for (int o = 0; o < out; o++) {
+                        dr[o] = (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
+                    }
+                } else {
+                    db.get(base, dr, 0, out);
+                    for (int o = 0; o < out; o++) {
+                        dr[o] += (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
+                    }
                 }
                 db.put(base, dr, 0, out);
             }

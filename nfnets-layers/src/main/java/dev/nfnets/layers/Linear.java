@@ -80,12 +80,12 @@ public class Linear extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, new long[] {x.size(0), out});
         // GEMMs with transpose flags instead of mmul on transposed views (which copied the weights): 24
         // F0-sized layers took 0.8-1.2 s that way and 30-100 ms this way, accumulating dW in place
-        INDArray grad = weight.grad();
         if (weight.isFrozen()) {
             // no weight gradient
-        } else if (grad.ordering() == 'c' && !grad.isView() && grad.dataType() == x.dataType()
-                && gradOut.dataType() == x.dataType()) {
-            Nd4j.gemm(x, gradOut, grad, true, false, 1.0, 1.0);
+        } else if (x.dataType() == weight.dataType() && gradOut.dataType() == x.dataType()) {
+            // dW written (beta 0) when the gradient is marked zero, else added (beta 1)
+            boolean fresh = weight.gradIsZero();
+            Nd4j.gemm(x, gradOut, weight.gradForWriting(), true, false, 1.0, fresh ? 0.0 : 1.0);
         } else {
             weight.accumulateGrad(Nd4j.gemm(x, gradOut, true, false));
         }

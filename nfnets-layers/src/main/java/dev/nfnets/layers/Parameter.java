@@ -33,6 +33,8 @@ public final class Parameter {
     private final String name;
     private final Set<Tag> tags;
     private INDArray value;
+    /** {@link #grad} holds stale values that stand for zeros (see {@link #zeroGrad}). */
+    private boolean gradZero;
     private INDArray grad;
     private boolean frozen;
 
@@ -78,7 +80,35 @@ public final class Parameter {
                 g = Nd4j.zeros(value.dataType(), value.shape());
             }
             grad = g;
+        } else if (gradZero) {
+            HostArrays.zero(g);
         }
+        gradZero = false;
+        return g;
+    }
+
+    /**
+     * Whether the gradient is zero without having been written: never allocated, or marked by {@link #zeroGrad}
+     * since. A backward pass that sees this may write its gradient into {@link #gradForWriting()} instead of
+     * adding to it, which saves reading the old values, and {@link #zeroGrad} a pass writing zeros.
+     */
+    public boolean gradIsZero() {
+        return grad == null || gradZero;
+    }
+
+    /**
+     * The gradient buffer for a backward pass that writes every element of it (when {@link #gradIsZero()} was
+     * true) or adds to it (otherwise); allocated uninitialised on first use, and no longer marked as zero.
+     */
+    public INDArray gradForWriting() {
+        INDArray g = grad;
+        if (g == null) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                g = Nd4j.createUninitialized(value.dataType(), value.shape(), 'c');
+            }
+            grad = g;
+        }
+        gradZero = false;
         return g;
     }
 
@@ -112,6 +142,7 @@ public final class Parameter {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             this.value = newValue.dup('c');
             this.grad = null;
+            this.gradZero = false;
         }
     }
 
@@ -133,12 +164,20 @@ public final class Parameter {
             throw new IllegalArgumentException("gradient for parameter '" + name + "': expected shape "
                     + Arrays.toString(value.shape()) + " but got " + Arrays.toString(g.shape()));
         }
-        grad().addi(g);
+        if (gradIsZero()) {
+            gradForWriting().assign(g);
+        } else {
+            grad.addi(g);
+        }
     }
 
+    /**
+     * Sets the gradient to zero: marks it as zero (no pass over memory); the next {@link #grad()} writes the
+     * zeros, unless a backward pass first overwrites the whole buffer ({@link #gradIsZero()}).
+     */
     public void zeroGrad() {
         if (grad != null) {
-            HostArrays.zero(grad);
+            gradZero = true;
         }
     }
 
