@@ -57,16 +57,18 @@ public class NFBlock extends AbstractLayer {
         // h = act(x) * beta as one activation with gain gamma * beta: no separate pass over the block input
         // (forward and backward); the product is rounded once to float instead of two float multiplies
         this.act0 = new ActivationLayer("act0", activation, gamma * spec.beta());
-        this.act1 = new ActivationLayer("act1", activation, gamma);
-        this.act2 = new ActivationLayer("act2", activation, gamma);
-        this.act3 = new ActivationLayer("act3", activation, gamma);
+        // act1-3 follow a convolution whose output nothing else uses: inference overwrites it (act0's input may be
+        // the shortcut, so act0 allocates)
+        this.act1 = new ActivationLayer("act1", activation, gamma).inPlaceInference(true);
+        this.act2 = new ActivationLayer("act2", activation, gamma).inPlaceInference(true);
+        this.act3 = new ActivationLayer("act3", activation, gamma).inPlaceInference(true);
         this.conv0 = addChild(new WSConv2d("conv0", spec.in(), spec.mid(), 1, 1, 1));
         this.conv1 = addChild(new WSConv2d("conv1", spec.mid(), spec.mid(), 3, spec.stride(), spec.groups()));
         this.conv1b = addChild(new WSConv2d("conv1b", spec.mid(), spec.mid(), 3, 1, spec.groups()));
         this.conv2 = addChild(new WSConv2d("conv2", spec.mid(), spec.out(), 1, 1, 1));
         this.convShortcut = spec.projection() ? addChild(new WSConv2d("conv_shortcut", spec.in(), spec.out(), 1, 1, 1)) : null;
         this.pool = spec.stride() > 1 ? new AvgPool2d("pool", 2, 2, Padding.SAME) : null;
-        this.se = spec.seHidden() > 0 ? addChild(new SqueezeExcite("squeeze_excite", spec.out(), spec.seHidden(), 2.0)) : null;
+        this.se = spec.seHidden() > 0 ? addChild(new SqueezeExcite("squeeze_excite", spec.out(), spec.seHidden(), 2.0).inPlaceInference(true)) : null;
         this.stochasticDepth = spec.stochDepthRate() > 0 ? new StochasticDepth("stochastic_depth", spec.stochDepthRate()) : null;
         this.skipGain = addParameter(new Parameter("skip_gain", Nd4j.zeros(DataType.FLOAT, 1), Tag.SKIP_GAIN));
     }
@@ -121,7 +123,8 @@ public class NFBlock extends AbstractLayer {
         }
         cachedResidual = mode.isTraining() ? r : null;
         double scale = alpha * skipGain.value().getDouble(0);
-        return r.mul(scale).addi(shortcut);
+        // r is this block's own array: inference scales it in place; training keeps it for the skip gain's gradient
+        return (mode.isTraining() ? r.mul(scale) : r.muli(scale)).addi(shortcut);
     }
 
     @Override

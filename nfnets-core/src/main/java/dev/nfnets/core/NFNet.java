@@ -47,6 +47,9 @@ public class NFNet extends AbstractLayer {
      * Builds the network with weights drawn from ND4J's global random generator as it stands; use
      * {@link #NFNet(NFNetConfig, long)} for a reproducible initialisation.
      */
+    /** The input shape of the last training forward pass (the backward pass sizes its buffers from it). */
+    private long[] cachedInputShape;
+
     public NFNet(NFNetConfig config) {
         super("nfnet");
         this.config = config;
@@ -58,7 +61,7 @@ public class NFNet extends AbstractLayer {
         for (int i = 0; i < sc.length; i++) {
             stem.add(new WSConv2d("conv" + i, in, sc[i], 3, config.stemStrides()[i], 1));
             if (i < sc.length - 1) {
-                stem.add(new ActivationLayer("act" + i, act, gamma));
+                stem.add(new ActivationLayer("act" + i, act, gamma).inPlaceInference(true)); // after a conv
             }
             in = sc[i];
         }
@@ -81,7 +84,7 @@ public class NFNet extends AbstractLayer {
             finalConv = null;
         }
         // without a final conv the reference (NF-ResNet) still activates before pooling
-        finalAct = new ActivationLayer("final_act", act, gamma);
+        finalAct = new ActivationLayer("final_act", act, gamma).inPlaceInference(finalConv != null);
         dropout = new Dropout("dropout", config.dropRate());
         classifier = addChild(new Linear("classifier", in, config.numClasses(), 0.01, true, Tag.CLASSIFIER));
         keepActivationGates(ModelSummary.of(config, config.trainSize()).totalMacs() < NativeThreads.SMALL_MODEL_MACS);
@@ -158,19 +161,41 @@ public class NFNet extends AbstractLayer {
             throw new IllegalArgumentException("layer 'nfnet': empty input " + java.util.Arrays.toString(x.shape()));
         }
         INDArray h;
+        cachedInputShape = mode.isTraining() ? x.shape() : null;
         if (mode == Mode.TRAIN) {
             h = stages.forward(stem.forward(x, mode), mode);
         } else {
-            // nothing is cached in inference: each block's temporaries are recycled for the next block
-            h = StepScope.nested(in -> stem.forward(in, mode), x);
+            // nothing is cached in inference: each block's temporaries are recycled for the next block, and the
+            // block outputs take turns in two buffers
+            StepScope.Carry carry = new StepScope.Carry(largestBlockIo(x.shape()));
+            h = carry.nested(in -> stem.forward(in, mode), x);
             for (NFBlock b : blocks) {
-                h = StepScope.nested(in -> b.forward(in, mode), h);
+                h = carry.nested(in -> b.forward(in, mode), h);
             }
         }
         if (finalConv != null) {
             h = finalConv.forward(h, mode);
         }
         return pool.forward(finalAct.forward(h, mode), mode);
+    }
+
+    /** Elements of the largest array passed between the stem and the blocks for input shape {@code in}. */
+    private long largestBlockIo(long[] in) {
+        long[] s = stem.outputShape(in);
+        long max = length(s);
+        for (NFBlock b : blocks) {
+            s = b.outputShape(s);
+            max = Math.max(max, length(s));
+        }
+        return max;
+    }
+
+    private static long length(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
     }
 
     @Override
@@ -185,9 +210,11 @@ public class NFNet extends AbstractLayer {
         if (finalConv != null) {
             g = finalConv.backward(g);
         }
-        // each block's backward temporaries live in a child scope that is recycled for the next block
+        // each block's backward temporaries live in a child scope that is recycled for the next block; the
+        // gradients between blocks take turns in two buffers
+        StepScope.Carry carry = new StepScope.Carry(largestBlockIo(requireCached(cachedInputShape)));
         for (int i = blocks.size() - 1; i >= 0; i--) {
-            g = StepScope.nested(blocks.get(i)::backward, g);
+            g = carry.nested(blocks.get(i)::backward, g);
         }
         return StepScope.nested(stem::backward, g);
     }
@@ -204,6 +231,7 @@ public class NFNet extends AbstractLayer {
     @Override
     public void clearCache() {
         super.clearCache();
+        cachedInputShape = null;
         finalAct.clearCache();
         pool.clearCache();
         dropout.clearCache();

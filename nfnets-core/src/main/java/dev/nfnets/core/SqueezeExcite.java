@@ -43,6 +43,17 @@ public class SqueezeExcite extends AbstractLayer {
         this.fc1 = addChild(new Linear("linear_1", hidden, channels, Math.sqrt(1.0 / hidden), true, Tag.SQUEEZE_EXCITE));
     }
 
+    private boolean inPlaceInference;
+
+    /**
+     * Lets inference passes scale the input in place instead of allocating the output, for owners whose input
+     * is used by nothing else (NFBlock: the last convolution's output). Returns this layer.
+     */
+    public SqueezeExcite inPlaceInference(boolean on) {
+        this.inPlaceInference = on;
+        return this;
+    }
+
     public int hidden() {
         return hidden;
     }
@@ -62,7 +73,7 @@ public class SqueezeExcite extends AbstractLayer {
         INDArray g4 = gate.reshape(gate.size(0), channels, 1, 1).mul(gateGain);
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = mode.isTraining() ? g4 : null;
-        return x.mul(g4);
+        return inPlaceInference && !mode.isTraining() ? x.muli(g4) : x.mul(g4);
     }
 
     @Override

@@ -84,6 +84,22 @@ public class ActivationLayer extends AbstractLayer {
         return keepGate;
     }
 
+    private boolean inPlaceInference;
+
+    /**
+     * Lets inference passes ({@code Mode.EVAL}) overwrite the input with the output instead of allocating one
+     * (dense FLOAT inputs): for owners whose input array is used by nothing else, such as an activation right
+     * after a convolution. Training never does (the backward pass needs the input). Returns this layer.
+     */
+    public ActivationLayer inPlaceInference(boolean on) {
+        this.inPlaceInference = on;
+        return this;
+    }
+
+    public boolean isInPlaceInference() {
+        return inPlaceInference;
+    }
+
     public Activation function() {
         return fn;
     }
@@ -100,13 +116,14 @@ public class ActivationLayer extends AbstractLayer {
     private INDArray forwardImpl(INDArray x, Mode mode) {
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = null;
+        boolean inPlace = inPlaceInference && !mode.isTraining();
         if (fn == Activation.GELU && oneDnn(x)) {
-            INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+            INDArray y = inPlace ? x : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
             OneDnnEltwise.geluForward(x, y, (float) gain);
             return y;
         }
         if (fn == Activation.GELU && FloatKernels.eligible(x)) {
-            return geluFloat(x, mode.isTraining() && keepGate);
+            return geluFloat(x, mode.isTraining() && keepGate, inPlace);
         }
         INDArray y;
         if (mode.isTraining() && keepGate && fn.hasGate()) {
@@ -148,12 +165,12 @@ public class ActivationLayer extends AbstractLayer {
      * the backward pass. Until session 5 this was a polynomial pass, ND4J's sigmoid and an output pass, about
      * twice as slow (docs/BENCHMARKS.md).
      */
-    private INDArray geluFloat(INDArray x, boolean keepGate) {
+    private INDArray geluFloat(INDArray x, boolean keepGate, boolean inPlace) {
         int n = (int) x.length();
         float k = (float) Activation.GELU_K;
         float c = (float) Activation.GELU_C;
         float g = (float) gain;
-        INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+        INDArray y = inPlace ? x : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
         INDArray s = keepGate ? Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c') : null;
         FloatBuffer[] in = {FloatKernels.floats(x)};
         FloatBuffer[] out = keepGate ? new FloatBuffer[] {FloatKernels.floats(y), FloatKernels.floats(s)}

@@ -29,10 +29,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * }</pre>
  */
 public final class StepScope implements AutoCloseable {
+    /**
+     * Extra room a scope reserves over what its first step used ({@code -Dnfnets.scopeOverallocation}, a
+     * fraction; default 0): steps repeat the same shapes, and a step that needs more spills and the scope grows
+     * at its next reset. ND4J touches all of a workspace, so every extra percent is resident (0.05 cost F0
+     * training at 192 px about 50 MiB; docs/BENCHMARKS.md, session 7).
+     */
+    static final double OVERALLOCATION = Double.parseDouble(System.getProperty("nfnets.scopeOverallocation", "0"));
+
     private static final WorkspaceConfiguration CONFIG = WorkspaceConfiguration.builder()
             .initialSize(0)
             // steps repeat the same shapes; the spill policy grows the workspace if one needs more
-            .overallocationLimit(0.05)
+            .overallocationLimit(OVERALLOCATION)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
             .policyLearning(LearningPolicy.FIRST_LOOP)
             .policyReset(ResetPolicy.BLOCK_LEFT)
@@ -74,6 +82,28 @@ public final class StepScope implements AutoCloseable {
         return out;
     }
 
+    /**
+     * One line per workspace of the calling thread: bytes reserved, bytes the last completed step allocated in
+     * it, and bytes that did not fit and were allocated outside it (spilled and pinned), in MiB.
+     */
+    public static String describeWorkspaces() {
+        StringBuilder sb = new StringBuilder();
+        for (MemoryWorkspace w : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            sb.append(w.getId()).append(String.format(java.util.Locale.ROOT, " %.1f MiB (last step %.1f",
+                    w.getCurrentSize() / 1048576.0, w.getLastCycleAllocations() / 1048576.0));
+            if (w instanceof org.nd4j.linalg.api.memory.abstracts.Nd4jWorkspace n
+                    && (n.getSpilledSize() > 0 || n.getPinnedSize() > 0)) {
+                sb.append(String.format(java.util.Locale.ROOT, ", spilled %.1f, pinned %.1f",
+                        n.getSpilledSize() / 1048576.0, n.getPinnedSize() / 1048576.0));
+            }
+            sb.append(')');
+        }
+        return sb.toString();
+    }
+
     /** Bytes currently reserved by this scope's workspace. */
     public long reservedBytes() {
         return workspace.getCurrentSize();
@@ -86,7 +116,7 @@ public final class StepScope implements AutoCloseable {
 
     private static final WorkspaceConfiguration NESTED = WorkspaceConfiguration.builder()
             .initialSize(0)
-            .overallocationLimit(0.05)
+            .overallocationLimit(OVERALLOCATION)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
             .policyLearning(LearningPolicy.FIRST_LOOP)
             .policyReset(ResetPolicy.BLOCK_LEFT)
@@ -112,6 +142,72 @@ public final class StepScope implements AutoCloseable {
             INDArray out = f.apply(input);
             return out == null ? null : out.leverageTo(parentId, true);
         });
+    }
+
+    /**
+     * {@link #nested} for a chain of calls (the blocks of a network, forward in inference or backward in
+     * training), where each result is only the next call's input: results are copied into two buffers in the
+     * enclosing scope, used in turn, instead of each into fresh memory there. The enclosing scope then holds two
+     * results' worth (at most {@code capacity} elements each) instead of the sum over the chain: for NFNet-F0's
+     * 17 blocks, inference at 128 px holds 16 MiB instead of 62 MiB. A result is valid until the call after the
+     * next one. Results larger than {@code capacity}, or of another data type than the first input, are copied as
+     * {@link #nested} does. Use one carry per chain, within one scope.
+     */
+    public static final class Carry {
+        private final long capacity;
+        private final INDArray[] buffers = new INDArray[2];
+        private int next;
+
+        public Carry(long capacity) {
+            if (capacity < 1) {
+                throw new IllegalArgumentException("StepScope.Carry: capacity must be >= 1 element, got " + capacity);
+            }
+            this.capacity = capacity;
+        }
+
+        /** {@code f(input)} in a child scope; the result is copied into the next buffer. */
+        public INDArray nested(java.util.function.UnaryOperator<INDArray> f, INDArray input) {
+            MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
+            if (parent == null || !NESTED_ENABLED) {
+                return f.apply(input);
+            }
+            int slot = next;
+            if (buffers[slot] == null) {
+                // allocated here, in the enclosing scope, before the child scope opens
+                buffers[slot] = Nd4j.createUninitialized(input.dataType(), capacity);
+            }
+            INDArray buffer = buffers[slot];
+            if (within(input, buffer)) {
+                throw new IllegalStateException("StepScope.Carry: the input is the buffer about to be overwritten"
+                        + " (a carry result was used two calls later)");
+            }
+            String parentId = parent.getId();
+            INDArray result = nestedRun(() -> {
+                INDArray out = f.apply(input);
+                if (out == null) {
+                    return null;
+                }
+                if (out.length() > capacity || out.dataType() != buffer.dataType()) {
+                    return out.leverageTo(parentId, true);
+                }
+                INDArray view = (out.length() == capacity ? buffer
+                        : buffer.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, out.length())))
+                        .reshape('c', out.shape());
+                return view.assign(out);
+            });
+            if (result != null && within(result, buffer)) {
+                next = 1 - slot;
+            }
+            return result;
+        }
+
+        /** Whether {@code a}'s data starts inside {@code buffer}'s memory. */
+        private static boolean within(INDArray a, INDArray buffer) {
+            long start = buffer.data().address();
+            long end = start + buffer.length() * buffer.dataType().width();
+            long p = a.data().address() + a.offset() * a.dataType().width();
+            return p >= start && p < end;
+        }
     }
 
     /**

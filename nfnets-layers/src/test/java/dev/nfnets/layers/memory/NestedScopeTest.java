@@ -103,4 +103,67 @@ class NestedScopeTest {
             assertSame(x, StepScope.nested(in -> in, x));
         }
     }
+
+    /** A chain through a carry: right results, two buffers in the enclosing scope instead of one copy per block. */
+    @Test
+    void aCarryHoldsTwoResultsInsteadOfOnePerCall() {
+        long n = 1 << 18;
+        INDArray host = Nd4j.rand(DataType.FLOAT, n);
+        INDArray expected = host.dup();
+        for (int b = 0; b < 12; b++) {
+            expected = expected.muli(2).addi(1);
+        }
+        long withCarry = 0;
+        long withCopies = 0;
+        for (int step = 0; step < 3; step++) {
+            try (StepScope scope = StepScope.open("carry-test-a")) {
+                INDArray x = host.dup();
+                StepScope.Carry carry = new StepScope.Carry(n);
+                for (int b = 0; b < 12; b++) {
+                    x = carry.nested(NestedScopeTest::block, x);
+                    assertTrue(x.isAttached());
+                    assertEquals("nfnets-carry-test-a", x.data().getParentWorkspace().getId());
+                }
+                withCarry = scope.reservedBytes();
+                assertEquals(0, expected.sub(x).amaxNumber().doubleValue() / expected.amaxNumber().doubleValue(), 1e-6);
+            }
+            try (StepScope scope = StepScope.open("carry-test-b")) {
+                INDArray x = host.dup();
+                for (int b = 0; b < 12; b++) {
+                    x = StepScope.nested(NestedScopeTest::block, x);
+                }
+                withCopies = scope.reservedBytes();
+            }
+        }
+        // the input, two buffers and the check's difference, against the input and twelve results
+        long array = n * 4;
+        assertTrue(withCarry <= 4.5 * array, "carry: " + withCarry + " bytes");
+        assertTrue(withCopies >= 12 * array, "copies: " + withCopies + " bytes");
+    }
+
+    /** Results of other shapes fit in the buffers; results over the capacity are copied as nested() does. */
+    @Test
+    void aCarryTakesSmallerShapesAndCopiesLargerResults() {
+        try (StepScope scope = StepScope.open("carry-test-c")) {
+            StepScope.Carry carry = new StepScope.Carry(24);
+            INDArray x = Nd4j.linspace(DataType.FLOAT, 1, 24, 1).reshape(2, 3, 4);
+            INDArray y = carry.nested(in -> in.reshape(6, 4).mul(2), x);
+            assertEquals(x.reshape(6, 4).mul(2), y);
+            INDArray z = carry.nested(in -> in.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2)).add(1), y);
+            assertEquals(x.reshape(6, 4).mul(2).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2)).add(1), z);
+            assertEquals(y, x.reshape(6, 4).mul(2), "the previous result is still intact");
+            INDArray big = carry.nested(in -> Nd4j.ones(DataType.FLOAT, 30), z);
+            assertEquals(30, big.length());
+            assertEquals(30.0, big.sumNumber().doubleValue(), 0.0);
+            assertEquals("nfnets-carry-test-c", big.data().getParentWorkspace().getId());
+        }
+    }
+
+    @Test
+    void aCarryOutsideAnyScopeJustApplies() {
+        INDArray x = Nd4j.linspace(DataType.FLOAT, 1, 6, 1);
+        INDArray y = new StepScope.Carry(6).nested(NestedScopeTest::block, x);
+        assertFalse(y.isAttached());
+        assertEquals(x.mul(2).add(1), y);
+    }
 }

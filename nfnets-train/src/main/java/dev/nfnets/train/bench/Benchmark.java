@@ -450,6 +450,7 @@ public final class Benchmark {
                 profiler.stop();
             }
         }
+        LOG.info("workspaces after the timed steps: {}", StepScope.describeWorkspaces());
         Map<String, Double> phaseMedians = new LinkedHashMap<>();
         phaseTimes.forEach((k, v) -> phaseMedians.put(k, median(v)));
         long[] mem = readMemory();
