@@ -19,6 +19,9 @@
 #   MALLOC_MMAP_THRESHOLD_  glibc's mmap threshold for our runs, as ./nfnets sets it [4194304]; empty = glibc's
 #                       default (a dynamic threshold)
 #   TORCH_MALLOC_MMAP_THRESHOLD  the same for the PyTorch runs [unset: glibc's default]
+#   OMP_WAIT_POLICY     OpenMP's wait policy for our runs, as ./nfnets sets it [passive]; empty = the runtime's
+#                       default (idle workers spin)
+#   TORCH_OMP_WAIT_POLICY  the same for the PyTorch runs [unset: the runtime's default]
 #   BENCH_CLASSPATH     Java classpath to use instead of the examples module's (e.g. a frozen copy, so that a
 #                       concurrent `mvn install` cannot swap jars under a running benchmark)
 #   SKIP_TORCH=1        only run our side
@@ -87,10 +90,14 @@ measured() { # measured NAME cmd... ; stdout -> $OUT/NAME.json, stderr -> $OUT/N
 java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g -XX:+UseSerialGC -Xmn32m})
 ours_malloc="${MALLOC_MMAP_THRESHOLD_-4194304}"
 unset MALLOC_MMAP_THRESHOLD_
+ours_wait="${OMP_WAIT_POLICY-passive}"
+unset OMP_WAIT_POLICY
 ours_env=()
-[ -n "$ours_malloc" ] && ours_env=(MALLOC_MMAP_THRESHOLD_="$ours_malloc")
+[ -n "$ours_malloc" ] && ours_env+=(MALLOC_MMAP_THRESHOLD_="$ours_malloc")
+[ -n "$ours_wait" ] && ours_env+=(OMP_WAIT_POLICY="$ours_wait")
 torch_env=()
-[ -n "${TORCH_MALLOC_MMAP_THRESHOLD:-}" ] && torch_env=(MALLOC_MMAP_THRESHOLD_="$TORCH_MALLOC_MMAP_THRESHOLD")
+[ -n "${TORCH_MALLOC_MMAP_THRESHOLD:-}" ] && torch_env+=(MALLOC_MMAP_THRESHOLD_="$TORCH_MALLOC_MMAP_THRESHOLD")
+[ -n "${TORCH_OMP_WAIT_POLICY:-}" ] && torch_env+=(OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY")
 
 for round in $(seq 1 "$ROUNDS"); do
 for size in $SIZES; do

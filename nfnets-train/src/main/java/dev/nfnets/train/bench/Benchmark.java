@@ -149,11 +149,12 @@ public final class Benchmark {
 
     /** Threads and native backend as seen by this process. */
     public record Environment(int availableProcessors, int nd4jMaxThreads, int nd4jMaxMasterThreads, String ompNumThreads,
-                              boolean oneDnn, String javaVersion, long maxHeapBytes) {
+                              String ompWaitPolicy, boolean oneDnn, String javaVersion, long maxHeapBytes) {
         public static Environment current() {
             org.nd4j.linalg.factory.Environment env = Nd4j.getEnvironment();
             return new Environment(Runtime.getRuntime().availableProcessors(), env.maxThreads(), env.maxMasterThreads(),
-                    Objects.requireNonNullElse(System.getenv("OMP_NUM_THREADS"), ""), hasOneDnn(),
+                    Objects.requireNonNullElse(System.getenv("OMP_NUM_THREADS"), ""),
+                    Objects.requireNonNullElse(System.getenv("OMP_WAIT_POLICY"), ""), hasOneDnn(),
                     System.getProperty("java.version"), Runtime.getRuntime().maxMemory());
         }
 
@@ -163,6 +164,7 @@ public final class Benchmark {
             m.put("nd4j_max_threads", nd4jMaxThreads);
             m.put("nd4j_max_master_threads", nd4jMaxMasterThreads);
             m.put("omp_num_threads_env", ompNumThreads);
+            m.put("omp_wait_policy_env", ompWaitPolicy);
             m.put("onednn", oneDnn);
             m.put("java_version", javaVersion);
             m.put("max_heap_bytes", maxHeapBytes);
@@ -650,9 +652,10 @@ public final class Benchmark {
     }
 
     static String renderEnvironment(Environment e) {
-        return String.format(Locale.ROOT, "threads: %d available processors, ND4J max threads %d (master %d), OMP_NUM_THREADS=%s;"
-                        + " oneDNN %s; Java %s, max heap %s%n", e.availableProcessors(), e.nd4jMaxThreads(), e.nd4jMaxMasterThreads(),
-                e.ompNumThreads().isEmpty() ? "(unset)" : e.ompNumThreads(), e.oneDnn() ? "yes" : "NO", e.javaVersion(),
+        return String.format(Locale.ROOT, "threads: %d available processors, ND4J max threads %d (master %d), OMP_NUM_THREADS=%s,"
+                        + " OMP_WAIT_POLICY=%s; oneDNN %s; Java %s, max heap %s%n", e.availableProcessors(), e.nd4jMaxThreads(), e.nd4jMaxMasterThreads(),
+                e.ompNumThreads().isEmpty() ? "(unset)" : e.ompNumThreads(),
+                e.ompWaitPolicy().isEmpty() ? "(unset)" : e.ompWaitPolicy(), e.oneDnn() ? "yes" : "NO", e.javaVersion(),
                 mib(e.maxHeapBytes()));
     }
 
