@@ -104,6 +104,30 @@ final class OneDnn {
         return dnnl_memory_desc_equal(a, b) != 0;
     }
 
+    /**
+     * A least-recently-used cache of native plans (primitives per shape) holding at most {@code max}, which
+     * destroys the plans it drops: inputs of many sizes do not grow native memory without bound.
+     */
+    static final class PlanCache<P> extends java.util.LinkedHashMap<String, P> {
+        private final int max;
+        private final java.util.function.Consumer<P> destroy;
+
+        PlanCache(int max, java.util.function.Consumer<P> destroy) {
+            super(16, 0.75f, true);
+            this.max = max;
+            this.destroy = destroy;
+        }
+
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, P> eldest) {
+            if (size() <= max) {
+                return false;
+            }
+            destroy.accept(eldest.getValue());
+            return true;
+        }
+    }
+
     /** Memory objects of the current call, destroyed when it ends (they do not own their buffers). */
     private static final List<dnnl_memory> CALL_MEMORIES = new ArrayList<>();
 

@@ -76,16 +76,7 @@ final class OneDnnConv {
     /** Plans kept at most (least recently used dropped, its primitives destroyed): inputs of many sizes do not grow memory. */
     static final int MAX_PLANS = 64;
 
-    private static final Map<String, Plan> PLANS = new java.util.LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Plan> eldest) {
-            if (size() <= MAX_PLANS) {
-                return false;
-            }
-            eldest.getValue().destroy();
-            return true;
-        }
-    };
+    private static final Map<String, Plan> PLANS = new OneDnn.PlanCache<>(MAX_PLANS, Plan::destroy);
 
     /** Number of cached plans (tests). */
     static synchronized int planCount() {

@@ -7,7 +7,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static dev.nfnets.layers.OneDnn.*;
@@ -61,16 +60,7 @@ final class OneDnnEltwise {
 
     static final int MAX_PLANS = 64;
 
-    private static final Map<String, Plan> PLANS = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Plan> eldest) {
-            if (size() <= MAX_PLANS) {
-                return false;
-            }
-            eldest.getValue().destroy();
-            return true;
-        }
-    };
+    private static final Map<String, Plan> PLANS = new OneDnn.PlanCache<>(MAX_PLANS, Plan::destroy);
 
     private static long calls;
 
