@@ -43,13 +43,13 @@ public class NFNet extends AbstractLayer {
     private final Dropout dropout;
     private final Linear classifier;
 
+    /** The input shape of the last training forward pass (the backward pass sizes its buffers from it). */
+    private long[] cachedInputShape;
+
     /**
      * Builds the network with weights drawn from ND4J's global random generator as it stands; use
      * {@link #NFNet(NFNetConfig, long)} for a reproducible initialisation.
      */
-    /** The input shape of the last training forward pass (the backward pass sizes its buffers from it). */
-    private long[] cachedInputShape;
-
     public NFNet(NFNetConfig config) {
         super("nfnet");
         this.config = config;
