@@ -148,8 +148,8 @@ public final class StepScope implements AutoCloseable {
      * {@link #nested} for a chain of calls (the blocks of a network, forward in inference or backward in
      * training), where each result is only the next call's input: results are copied into two buffers in the
      * enclosing scope, used in turn, instead of each into fresh memory there. The enclosing scope then holds two
-     * results' worth (at most {@code capacity} elements each) instead of the sum over the chain: for NFNet-F0's
-     * 17 blocks, inference at 128 px holds 16 MiB instead of 62 MiB. A result is valid until the call after the
+     * results' worth (at most {@code capacity} elements each) instead of the sum over the chain (NFNet-F0 inference
+     * at 128 px, batch 8: step scope 63.7 -> 38.0 MiB; training at 192 px: 944.7 -> 846.8 MiB). A result is valid until the call after the
      * next one. Results larger than {@code capacity}, or of another data type than the first input, are copied as
      * {@link #nested} does. Use one carry per chain, within one scope.
      */
