@@ -285,14 +285,12 @@ public class WSConv2d extends Conv2d {
                 gb.get(base, gr, 0, out);
                 wb.get(base, wr, 0, out);
                 if (fresh) {
-                    for (int o = 0; o < out; o++) {
-                        dr[o] = (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
-                    }
+                    java.util.Arrays.fill(dr, 0f); // a row in cache, not the stale buffer in memory
                 } else {
                     db.get(base, dr, 0, out);
-                    for (int o = 0; o < out; o++) {
-                        dr[o] += (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
-                    }
+                }
+                for (int o = 0; o < out; o++) {
+                    dr[o] += (gr[o] - gMeanF[o]) * scale[o] - coefF[o] * (wr[o] - meanF[o]);
                 }
                 db.put(base, dr, 0, out);
             }

@@ -73,15 +73,6 @@ public final class StepScope implements AutoCloseable {
         }
     }
 
-    /** Every workspace of the calling thread (step scopes and their children) with the bytes it reserves. */
-    public static java.util.Map<String, Long> reservedByWorkspace() {
-        java.util.Map<String, Long> out = new java.util.TreeMap<>();
-        for (MemoryWorkspace w : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
-            out.merge(w.getId(), w.getCurrentSize(), Long::sum);
-        }
-        return out;
-    }
-
     /**
      * One line per workspace of the calling thread: bytes reserved, bytes the last completed step allocated in
      * it, and bytes that did not fit and were allocated outside it (spilled and pinned), in MiB.

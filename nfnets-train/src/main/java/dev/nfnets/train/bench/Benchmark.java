@@ -430,10 +430,7 @@ public final class Benchmark {
             LOG.info("warm-up {}/{}: {} ms", i + 1, o.warmup(), String.format(Locale.ROOT, "%.1f", ms));
         }
         if (LOG.isInfoEnabled()) {
-            StringBuilder ws = new StringBuilder();
-            StepScope.reservedByWorkspace().forEach((id, bytes) -> ws.append(ws.length() == 0 ? "" : ", ").append(id)
-                    .append(' ').append(mib(bytes)));
-            LOG.info("workspaces after warm-up: {}", ws);
+            LOG.info("workspaces after warm-up: {}", StepScope.describeWorkspaces());
         }
         long rssAfterWarmup = readStatusBytes("VmRSS");
         double[] times = new double[o.steps()];
@@ -452,7 +449,9 @@ public final class Benchmark {
                 profiler.stop();
             }
         }
-        LOG.info("workspaces after the timed steps: {}", StepScope.describeWorkspaces());
+        if (LOG.isInfoEnabled()) {
+            LOG.info("workspaces after the timed steps: {}", StepScope.describeWorkspaces());
+        }
         Map<String, Double> phaseMedians = new LinkedHashMap<>();
         phaseTimes.forEach((k, v) -> phaseMedians.put(k, median(v)));
         long[] mem = readMemory();
