@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code nfnets} command line: {@code train}, {@code eval}, {@code predict}, {@code summary}, {@code bench},
- * {@code check-reference}. Run {@code ./nfnets --help} or {@code ./nfnets <command> --help}.
+ * {@code check-reference}, and the commands of the optional modules on the class path ({@link CliExtension}). Run {@code ./nfnets --help} or {@code ./nfnets <command> --help}.
  */
 @Command(name = "nfnets", mixinStandardHelpOptions = true, version = "nfnets-java 0.1.0-SNAPSHOT",
         description = "NFNets (normalizer-free networks with adaptive gradient clipping) on ND4J.",
@@ -27,6 +27,9 @@ public final class NFNetsCli implements Runnable {
     /** Runs a command and returns its exit code (for tests and embedding). */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new NFNetsCli());
+        for (CliExtension extension : java.util.ServiceLoader.load(CliExtension.class)) {
+            cl.addSubcommand(extension.command());
+        }
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + ex.getMessage());
             org.slf4j.LoggerFactory.getLogger(NFNetsCli.class).debug("stack trace", ex);
