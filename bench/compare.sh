@@ -1,42 +1,54 @@
 #!/usr/bin/env bash
-# Speed and memory of nfnets-java vs a minimal PyTorch NFNet (bench/torch_nfnet.py) on this machine.
+# Speed and memory of nfnets-java vs stock timm (`dm_nfnet_f0`, the NFNet PyTorch users run) on this machine.
 #
-#   ./nfnets --help          # builds the project once
-#   bench/compare.sh         # F0, batch 8, 128 and 192 px, forward and train, 10 timed steps each
+#   ./nfnets --help                                   # builds the project once
+#   TIMM_SRC=<timm checkout> ROUNDS=3 bench/compare.sh
 #
-# Every measurement is a separate process, run one after another, so the peak resident memory of one does not
-# leak into the next. Environment (defaults in brackets):
-#   STEPS [10]  WARMUP [3]  BATCH [8]  MODEL [f0]  SIZES ["128 192"]  MODES ["forward train"]
-#   ROUNDS [1]          repeat the whole set of cells; the table then gives each cell's per-round ratios, the
-#                       median ratio and the largest peak RSS of each side (this machine's speed drifts by
-#                       10-30% over minutes, so one round can land a cell in a slow spell)
+# timm's source is the public huggingface/pytorch-image-models repository, unpacked into a folder outside this
+# repository (never vendored) and passed as TIMM_SRC; PyTorch is Debian's python3-torch. The PyTorch side is run with
+# ../shared/bench/timm_bench.py (TIMM_BENCH), which prints one `RESULT {json}` line per run.
+#
+# The standard cells (CELLS, "model:mode:size:batch" each):
+#   f0:forward:128:8  f0:forward:192:8  f0:train:128:8  f0:train:192:8  f0:forward:256:1  f1:train:128:8
+# Each round runs every cell as a pair, ours then timm's, one process each (so one's peak resident memory does not
+# leak into the next); with several rounds the two sides alternate over minutes of this machine's drifting speed.
+# A cell's ratio is the ratio of the medians over rounds: median(ours images/s) / median(timm images/s).
+#
+# Environment (defaults in brackets):
+#   TIMM_SRC            folder with timm's source (the one holding the `timm` package) [required unless SKIP_TORCH=1]
+#   TIMM_BENCH          the timm runner [$root/../shared/bench/timm_bench.py]
+#   CELLS               the cells to run [the six above]
+#   ROUNDS [3]  STEPS [10]  WARMUP [3]
 #   TORCH_THREADS [2]   threads for PyTorch (torch.set_num_threads)
+#   OWN_TORCH=1         also run bench/torch_nfnet.py, this project's own minimal PyTorch NFNet, as an extra column
 #   PYTHON              interpreter with torch [/usr/bin/python3 if it imports torch, else python3]
-#   TORCH_LD_LIBRARY_PATH  LD_LIBRARY_PATH for the PyTorch runs only, e.g. a folder with OpenBLAS's libblas.so.3
-#                       (Debian's torch uses the system libblas.so.3, the slow reference BLAS unless an optimised
-#                       one is installed; convolutions go through oneDNN either way, dense layers through BLAS)
+#   TORCH_LD_LIBRARY_PATH  LD_LIBRARY_PATH for the PyTorch runs only
 #   NFNETS_JAVA_OPTS    JVM options, as for ./nfnets [-Xmx6g -XX:+UseSerialGC -Xmn32m]
-#   MALLOC_MMAP_THRESHOLD_  glibc's mmap threshold for our runs, as ./nfnets sets it [4194304]; empty = glibc's
-#                       default (a dynamic threshold)
+#   MALLOC_MMAP_THRESHOLD_  glibc's mmap threshold for our runs, as ./nfnets sets it [4194304]; empty = glibc's default
 #   TORCH_MALLOC_MMAP_THRESHOLD  the same for the PyTorch runs [unset: glibc's default]
-#   OMP_WAIT_POLICY     OpenMP's wait policy for our runs, as ./nfnets sets it [passive]; empty = the runtime's
-#                       default (idle workers spin)
+#   OMP_WAIT_POLICY     OpenMP's wait policy for our runs, as ./nfnets sets it [passive]; empty = the runtime's default
 #   TORCH_OMP_WAIT_POLICY  the same for the PyTorch runs [unset: the runtime's default]
-#   BENCH_CLASSPATH     Java classpath to use instead of the examples module's (e.g. a frozen copy, so that a
+#   BENCH_CLASSPATH     Java class path to use instead of the examples module's (e.g. a frozen copy, so that a
 #                       concurrent `mvn install` cannot swap jars under a running benchmark)
 #   SKIP_TORCH=1        only run our side
 #   OUT                 folder for the JSON results and logs [bench/results/<UTC time>]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CELLS="${CELLS:-f0:forward:128:8 f0:forward:192:8 f0:train:128:8 f0:train:192:8 f0:forward:256:1 f1:train:128:8}"
+ROUNDS="${ROUNDS:-3}"
 STEPS="${STEPS:-10}"
 WARMUP="${WARMUP:-3}"
-BATCH="${BATCH:-8}"
-MODEL="${MODEL:-f0}"
-SIZES="${SIZES:-128 192}"
-MODES="${MODES:-forward train}"
 TORCH_THREADS="${TORCH_THREADS:-2}"
-ROUNDS="${ROUNDS:-1}"
+TIMM_BENCH="${TIMM_BENCH:-$root/../shared/bench/timm_bench.py}"
 OUT="${OUT:-$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
+
+for cell in $CELLS; do
+  IFS=: read -r m mode size batch <<<"$cell"
+  if [ -z "$batch" ] || ! [[ "$mode" =~ ^(forward|train)$ ]] || ! [[ "$size$batch" =~ ^[0-9]+$ ]]; then
+    echo "compare.sh: CELLS entry '$cell' is not model:forward|train:size:batch (e.g. f0:train:128:8)" >&2
+    exit 2
+  fi
+done
 
 cpfile="$root/nfnets-examples/target/classpath.txt"
 if [ -n "${BENCH_CLASSPATH:-}" ]; then
@@ -59,12 +71,25 @@ have_torch=1
 if [ "${SKIP_TORCH:-0}" = 1 ]; then
   have_torch=0
 elif ! "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
-  echo "compare.sh: '$PYTHON' cannot import torch (Debian: apt-get install python3-torch); PyTorch columns will be n/a" >&2
-  have_torch=0
+  echo "compare.sh: '$PYTHON' cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)" >&2
+  exit 2
+elif [ -z "${TIMM_SRC:-}" ] || [ ! -d "$TIMM_SRC/timm" ]; then
+  echo "compare.sh: set TIMM_SRC to a folder holding timm's source (its 'timm' package); see bench/README.md" >&2
+  exit 2
+elif [ ! -f "$TIMM_BENCH" ]; then
+  echo "compare.sh: the timm runner '$TIMM_BENCH' is missing; set TIMM_BENCH to timm_bench.py" >&2
+  exit 2
 fi
 
 mkdir -p "$OUT"
 echo "results and logs: $OUT" >&2
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "cells: $CELLS"
+  echo "rounds: $ROUNDS, warm-up $WARMUP, steps $STEPS, torch threads $TORCH_THREADS"
+  [ "$have_torch" = 1 ] && echo "timm: $(git -C "$TIMM_SRC" rev-parse --short HEAD 2>/dev/null || echo "source at $TIMM_SRC")"
+} > "$OUT/meta.txt"
 
 # Other processes compete for the same cores (both ND4J and PyTorch slow down several-fold when a core is taken),
 # so each run records how many cores everything else used meanwhile: (busy CPU time of the machine - own CPU time)
@@ -86,6 +111,11 @@ measured() { # measured NAME cmd... ; stdout -> $OUT/NAME.json, stderr -> $OUT/N
   fi
   return $rc
 }
+failed() { # failed NAME WHAT
+  echo "compare.sh: $2 failed; see $OUT/$1.log" >&2
+  tail -5 "$OUT/$1.log" >&2 || true
+  rm -f "$OUT/$1.json"
+}
 # shellcheck disable=SC2206
 java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g -XX:+UseSerialGC -Xmn32m})
 ours_malloc="${MALLOC_MMAP_THRESHOLD_-4194304}"
@@ -95,51 +125,57 @@ unset OMP_WAIT_POLICY
 ours_env=()
 [ -n "$ours_malloc" ] && ours_env+=(MALLOC_MMAP_THRESHOLD_="$ours_malloc")
 [ -n "$ours_wait" ] && ours_env+=(OMP_WAIT_POLICY="$ours_wait")
-torch_env=()
+torch_env=(TIMM_SRC="${TIMM_SRC:-}" PYTHONUNBUFFERED=1)
 [ -n "${TORCH_MALLOC_MMAP_THRESHOLD:-}" ] && torch_env+=(MALLOC_MMAP_THRESHOLD_="$TORCH_MALLOC_MMAP_THRESHOLD")
 [ -n "${TORCH_OMP_WAIT_POLICY:-}" ] && torch_env+=(OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY")
+[ -n "${TORCH_LD_LIBRARY_PATH:-}" ] && torch_env+=(LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH")
 
 for round in $(seq 1 "$ROUNDS"); do
-for size in $SIZES; do
-  for mode in $MODES; do
-    tag="${MODEL}-${mode}-${size}"
-    [ "$ROUNDS" -gt 1 ] && tag="$tag-r$round"
-    echo "== ours  $tag (batch $BATCH, $WARMUP warm-up + $STEPS steps)" >&2
-    if ! measured "ours-$tag" env "${ours_env[@]}" java "${java_opts[@]}" -Djava.awt.headless=true \
-        -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "$cp" dev.nfnets.train.bench.BenchMain \
-        --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json; then
-      echo "compare.sh: our benchmark failed for $tag; see $OUT/ours-$tag.log" >&2
-      tail -5 "$OUT/ours-$tag.log" >&2 || true
-      rm -f "$OUT/ours-$tag.json"
-    fi
-    if [ "$have_torch" = 1 ]; then
-      echo "== torch $tag" >&2
-      if ! measured "torch-$tag" env "${torch_env[@]}" ${TORCH_LD_LIBRARY_PATH:+LD_LIBRARY_PATH="$TORCH_LD_LIBRARY_PATH"} "$PYTHON" \
-          "$root/bench/torch_nfnet.py" --model "$MODEL" --batch "$BATCH" --size "$size" --mode "$mode" \
-          --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json; then
-        echo "compare.sh: the PyTorch benchmark failed for $tag; see $OUT/torch-$tag.log" >&2
-        tail -5 "$OUT/torch-$tag.log" >&2 || true
-        rm -f "$OUT/torch-$tag.json"
-      fi
+  for cell in $CELLS; do
+    IFS=: read -r model mode size batch <<<"$cell"
+    tag="${model}-${mode}-${size}-b${batch}-r${round}"
+    echo "== round $round/$ROUNDS  ours  $model $mode ${size}px batch $batch" >&2
+    measured "ours-$tag" env "${ours_env[@]}" java "${java_opts[@]}" -Djava.awt.headless=true -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 \
+        -cp "$cp" dev.nfnets.train.bench.BenchMain \
+        --model "$model" --batch "$batch" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json \
+      || failed "ours-$tag" "our benchmark ($tag)"
+    [ "$have_torch" = 1 ] || continue
+    tmode=$([ "$mode" = forward ] && echo fwd || echo train)
+    echo "== round $round/$ROUNDS  timm  dm_nfnet_$model $tmode ${size}px batch $batch" >&2
+    measured "timm-$tag" env "${torch_env[@]}" "$PYTHON" "$TIMM_BENCH" --model "dm_nfnet_$model" --mode "$tmode" \
+        --size "$size" --batch "$batch" --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" \
+      || failed "timm-$tag" "the timm benchmark ($tag)"
+    if [ "${OWN_TORCH:-0}" = 1 ]; then
+      echo "== round $round/$ROUNDS  own torch_nfnet.py  $model $mode ${size}px batch $batch" >&2
+      measured "own-$tag" env "${torch_env[@]}" "$PYTHON" "$root/bench/torch_nfnet.py" --model "$model" --batch "$batch" \
+          --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json \
+        || failed "own-$tag" "bench/torch_nfnet.py ($tag)"
     fi
   done
 done
-done
 
 # The table (any python3 will do: json only).
-python3 - "$OUT" "$MODEL" "$BATCH" "$SIZES" "$MODES" "$ROUNDS" <<'EOF' | tee "$OUT/table.txt"
+python3 - "$OUT" "$ROUNDS" "$CELLS" <<'EOF' | tee "$OUT/table.txt"
 import json, os, statistics, sys
-out, model, batch, sizes, modes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5].split()
-rounds = int(sys.argv[6])
+out, rounds, cells = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
 
 def load(kind, tag):
-    p = os.path.join(out, "%s-%s.json" % (kind, tag))
+    """One run's result as (images/s, ms per step, peak RSS MiB), from our JSON line or timm's RESULT line."""
     try:
-        with open(p) as f:
-            lines = [l for l in f.read().splitlines() if l.startswith("{")]
-        return json.loads(lines[-1]) if lines else None
+        with open(os.path.join(out, "%s-%s.json" % (kind, tag))) as f:
+            text = f.read().splitlines()
     except OSError:
         return None
+    for line in reversed(text):
+        line = line.strip()
+        if line.startswith("RESULT "):
+            r = json.loads(line[len("RESULT "):])
+            return r["images_per_s"], r["median_s"] * 1000.0, r["peak_rss_mib"]
+        if line.startswith("{"):
+            r = json.loads(line)
+            rss = r.get("peak_rss_bytes", -1)
+            return r["images_per_sec"], r["median_ms"], rss / 2 ** 20 if rss >= 0 else float("nan")
+    return None
 
 def load_of(kind, tag):
     try:
@@ -148,89 +184,36 @@ def load_of(kind, tag):
     except (OSError, ValueError):
         return None
 
-def pick(tag):
-    """(ours, torch) of a cell: with several rounds, the round with the median ratio (a pair measured together)."""
-    if rounds == 1:
-        return load("ours", tag), load("torch", tag)
-    pairs = [(load("ours", "%s-r%d" % (tag, r)), load("torch", "%s-r%d" % (tag, r))) for r in range(1, rounds + 1)]
-    pairs = [p for p in pairs if p[0] is not None and p[1] is not None]
-    if not pairs:
-        return None, None
-    pairs.sort(key=lambda p: p[0]["images_per_sec"] / p[1]["images_per_sec"])
-    return pairs[(len(pairs) - 1) // 2]
-
-def mib(r):
-    return "n/a" if r is None or r.get("peak_rss_bytes", -1) < 0 else "%.0f MiB" % (r["peak_rss_bytes"] / 2 ** 20)
-
-def f(r, key, fmt):
-    return "n/a" if r is None else fmt % r[key]
-
-head = ("mode", "size", "ours img/s", "torch img/s", "ratio", "ours peak RSS", "torch peak RSS",
-        "ours ms/step", "torch ms/step", "ours GFLOP/s", "torch GFLOP/s", "other load")
+with open(os.path.join(out, "meta.txt")) as f:
+    print(f.read().rstrip())
+print()
+head = ("cell", "ours img/s", "timm img/s", "ratio", "rounds (ours/timm ms)", "peak RSS ours / timm MiB", "own torch img/s",
+        "other load")
 rows = []
-for mode in modes:
-    for size in sizes:
-        tag = "%s-%s-%s" % (model, mode, size)
-        o, t = pick(tag)
-        ratio = "n/a" if o is None or t is None else "%.2f" % (o["images_per_sec"] / t["images_per_sec"])
-        sfx = [""] if rounds == 1 else ["-r%d" % r for r in range(1, rounds + 1)]
-        loads = [x for k in ("ours", "torch") for sf in sfx for x in [load_of(k, tag + sf)] if x is not None]
-        rows.append((mode, size, f(o, "images_per_sec", "%.2f"), f(t, "images_per_sec", "%.2f"), ratio, mib(o), mib(t),
-                     f(o, "median_ms", "%.0f"), f(t, "median_ms", "%.0f"), f(o, "gflops_per_sec", "%.1f"),
-                     f(t, "gflops_per_sec", "%.1f"), "%.2f" % max(loads) if loads else "n/a"))
+for cell in cells:
+    model, mode, size, batch = cell.split(":")
+    base = "%s-%s-%s-b%s" % (model, mode, size, batch)
+    ours, timm, own, per_round, loads = [], [], [], [], []
+    for r in range(1, rounds + 1):
+        tag = "%s-r%d" % (base, r)
+        o, t, w = load("ours", tag), load("timm", tag), load("own", tag)
+        if o: ours.append(o)
+        if t: timm.append(t)
+        if w: own.append(w)
+        per_round.append("%.2f (%.0f/%.0f)" % (o[0] / t[0], o[1], t[1]) if o and t else "n/a")
+        loads += [x for k in ("ours", "timm") for x in [load_of(k, tag)] if x is not None]
+    mo = statistics.median(x[0] for x in ours) if ours else None
+    mt = statistics.median(x[0] for x in timm) if timm else None
+    rows.append(("%s %s %spx b%s" % (model.upper(), mode, size, batch),
+                 "%.2f" % mo if mo else "n/a", "%.2f" % mt if mt else "n/a",
+                 "%.2f" % (mo / mt) if mo and mt else "n/a", " ".join(per_round),
+                 "%.0f / %.0f" % (max(x[2] for x in ours), max(x[2] for x in timm)) if ours and timm else "n/a",
+                 "%.2f" % statistics.median(x[0] for x in own) if own else "-",
+                 "%.2f" % max(loads) if loads else "n/a"))
 w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-print("%s, batch %s; ratio = ours/torch images per second (higher is better for us); other load = cores used by"
-      " other processes during the runs (max of the two; above ~0.05 the row is disturbed)%s" % (model.upper(), batch,
-      "" if rounds == 1 else "; each row is the round with the median ratio"))
-print("  ".join(h.rjust(n) for h, n in zip(head, w)))
+print("ratio = median(ours images/s) / median(timm images/s) over %d round(s); peak RSS = the largest of the rounds;"
+      " other load = cores used by other processes during the runs (above ~0.05 a row is disturbed)" % rounds)
+print("  ".join(h.ljust(n) for h, n in zip(head, w)))
 for r in rows:
-    print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))
-if rounds > 1:
-    print()
-    print("per round (%d rounds, each cell ours then PyTorch): ratio (ours ms / torch ms), peak RSS ours / torch" % rounds)
-    for mode in modes:
-        for size in sizes:
-            base = "%s-%s-%s" % (model, mode, size)
-            cells, ratios, ro, rt = [], [], [], []
-            for r in range(1, rounds + 1):
-                o, t = load("ours", "%s-r%d" % (base, r)), load("torch", "%s-r%d" % (base, r))
-                if o is None or t is None:
-                    cells.append("n/a")
-                    continue
-                ratios.append(o["images_per_sec"] / t["images_per_sec"])
-                ro.append(o["peak_rss_bytes"] / 2 ** 20)
-                rt.append(t["peak_rss_bytes"] / 2 ** 20)
-                cells.append("%.2f (%.0f/%.0f) %.0f/%.0f MiB" % (ratios[-1], o["median_ms"], t["median_ms"], ro[-1], rt[-1]))
-            summary = ("median ratio %.2f, min %.2f; peak RSS max ours %.0f / torch %.0f MiB"
-                       % (statistics.median(ratios), min(ratios), max(ro), max(rt))) if ratios else "n/a"
-            print("%7s %4s  %s  | %s" % (mode, size, "  ".join(cells), summary))
-phase_rows = []
-for mode in modes:
-    for size in sizes:
-        tag = "%s-%s-%s" % (model, mode, size)
-        o, t = pick(tag)
-        for name in ("forward", "loss_backward", "agc_sgd_zero_grad"):
-            po = (o or {}).get("phases_ms", {}).get(name)
-            pt = (t or {}).get("phases_ms", {}).get(name)
-            if po is None and pt is None:
-                continue
-            phase_rows.append((mode, size, name, "n/a" if po is None else "%.0f" % po, "n/a" if pt is None else "%.0f" % pt,
-                               "n/a" if po is None or pt is None else "%.2f" % (pt / po)))
-if phase_rows:
-    ph = ("mode", "size", "phase (median ms)", "ours", "torch", "torch/ours")
-    w = [max(len(str(x)) for x in col) for col in zip(ph, *phase_rows)]
-    print()
-    print("  ".join(h.rjust(n) for h, n in zip(ph, w)))
-    for r in phase_rows:
-        print("  ".join(str(x).rjust(n) for x, n in zip(r, w)))
-o = next((pick("%s-%s-%s" % (model, m, s))[0] for m in modes for s in sizes), None)
-t = next((pick("%s-%s-%s" % (model, m, s))[1] for m in modes for s in sizes), None)
-if o:
-    e = o["env"]
-    print("ours: %d processors, ND4J threads %d, oneDNN %s, Java %s" % (e["available_processors"], e["nd4j_max_threads"],
-                                                                      e["onednn"], e["java_version"]))
-if t:
-    e = t["env"]
-    print("torch: %s, %d threads, mkldnn %s, BLAS %s" % (e["torch_version"], e["num_threads"], e["mkldnn"],
-                                                       ", ".join(e.get("blas", [])) or "?"))
+    print("  ".join(str(x).ljust(n) for x, n in zip(r, w)))
 EOF
