@@ -32,6 +32,20 @@ class ScoringAndResumeTest {
     }
 
     @Test
+    void aCheckpointCarriesAChecksumAndADamagedOneIsRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        TrainingConfig c = TrainerTest.config(10);
+        NFNet model = new NFNet(c.model(), 1);
+        Path f = dir.resolve(Trainer.CHECKPOINT_FILE);
+        Checkpoint.save(f, 3, c, model, dev.nfnets.layers.optim.Sgd.builder().learningRate(0.1).build(), null);
+        assertEquals(3, Checkpoint.read(f).step());
+        byte[] bytes = java.nio.file.Files.readAllBytes(f);
+        bytes[bytes.length - 5] ^= 0x04;
+        java.nio.file.Files.write(f, bytes);
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> Checkpoint.read(f));
+        assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains("checksum mismatch"), e.getMessage());
+    }
+
+    @Test
     void aResumeMayChangeTheScheduleOnlyWhenGivenExplicitly() {
         TrainingConfig saved = TrainerTest.config(10);
         TrainingConfig lower = saved.toBuilder().learningRate(saved.peakLearningRate() / 10).clipping(0.01).build();

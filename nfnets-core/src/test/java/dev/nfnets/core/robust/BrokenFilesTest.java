@@ -190,6 +190,16 @@ class BrokenFilesTest {
     }
 
     @Test
+    void nonFiniteLogitsGiveNoPrediction() {
+        NFNet model = new NFNet(small(), 1);
+        model.namedParameters().get("classifier.bias").value().putScalar(2, Float.NaN);
+        var classifier = dev.nfnets.core.NFNets.classifier(model);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> classifier.classify(new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB), 3));
+        assertTrue(msg(e).contains("non-finite logit (NaN for class 2)"), msg(e));
+    }
+
+    @Test
     void directoriesAndNamedPipesAreRefusedWithoutBlocking(@TempDir Path dir) throws Exception {
         IOException d = assertThrows(IOException.class, () -> Images.read(dir));
         assertTrue(msg(d).contains("is a directory, not an image file"), msg(d));

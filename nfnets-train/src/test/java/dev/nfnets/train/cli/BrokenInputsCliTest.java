@@ -94,6 +94,23 @@ class BrokenInputsCliTest {
     }
 
     @Test
+    void trainIntoAnExistingRunWithoutResumeIsRefusedAndTheRunKept(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        images(data, "a", 2, 10);
+        images(data, "b", 2, 250);
+        Path run = dir.resolve("run");
+        Files.createDirectories(run);
+        byte[] precious = "weights of an earlier run".getBytes(StandardCharsets.UTF_8);
+        Files.write(run.resolve("weights.safetensors"), precious);
+        Files.writeString(run.resolve("metrics.csv"), "step,epoch\n1,1\n");
+        String[] r = run("train", "--data", data.toString(), "--run-dir", run.toString(), "--steps", "1", "--no-progress");
+        assertEquals("1", r[0], r[2]);
+        assertTrue(r[2].contains("run folder " + run + " already holds a run"), r[2]);
+        assertArrayEquals(precious, Files.readAllBytes(run.resolve("weights.safetensors")));
+        assertEquals("step,epoch\n1,1\n", Files.readString(run.resolve("metrics.csv")));
+    }
+
+    @Test
     void aSecondTrainerOnTheSameFolderIsRefusedNamingTheFirstAndAStaleLockIsTakenOver(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
         Process holder = javaChild(ChildMains.LockHolder.class, List.of(run.toString()), null);
