@@ -193,7 +193,7 @@ public final class Trainer {
         log.info("resumed from {} at step {}", checkpoint, step);
     }
 
-    /** Deletes temp files left by saves that were killed midway ({@code .<name>.<random>.tmp}). */
+    /** Deletes temp files left by atomic writes that were killed midway ({@code .<name>.<random>.tmp}). */
     static void removeStaleTempFiles(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
@@ -201,7 +201,7 @@ public final class Trainer {
         try (var files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String n = p.getFileName().toString();
-                if (n.startsWith(".") && n.endsWith(".tmp") && (n.startsWith("." + CHECKPOINT_FILE) || n.startsWith("." + WEIGHTS_FILE))) {
+                if (n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(p)) {   // any file of the run: charts, classes too
                     Files.deleteIfExists(p);
                     log.info("removed {} left by an interrupted save", p);
                 }

@@ -9,8 +9,8 @@ package dev.nfnets.core.io;
  * <table>
  * <caption>bounds</caption>
  * <tr><th>property</th><th>default</th><th>what</th></tr>
- * <tr><td>{@code nfnets.maxTensorBytes}</td><td>half the Java heap</td><td>total (inflated) bytes of the tensors of
- * one weight or .npz file; F7's float32 weights are 1.5 GB</td></tr>
+ * <tr><td>{@code nfnets.maxTensorBytes}</td><td>3/4 of the Java heap (the tensors are read into it)</td><td>total
+ * (inflated) bytes of the tensors of one weight, checkpoint or .npz file; F7's float32 weights are 1.5 GB</td></tr>
  * <tr><td>{@code nfnets.maxImagePixels}</td><td>100,000,000</td><td>width x height of one image, checked from its
  * header before decoding</td></tr>
  * <tr><td>{@code nfnets.maxModelBytes}</td><td>JavaCPP's native memory limit (else 16 GiB)</td><td>estimated parameter
@@ -27,7 +27,7 @@ public final class Limits {
 
     /** Total inflated bytes allowed for the tensors of one file. */
     public static long maxTensorBytes() {
-        return property(MAX_TENSOR_BYTES, Runtime.getRuntime().maxMemory() / 2);
+        return property(MAX_TENSOR_BYTES, Runtime.getRuntime().maxMemory() / 4 * 3);
     }
 
     /** Pixels (width x height) allowed for one image. */

@@ -94,7 +94,7 @@ class BrokenFilesTest {
         } finally {
             restore(Limits.MAX_TENSOR_BYTES, old);
         }
-        assertEquals(2, Npz.read(f).size());   // under the default limit (half the heap) it is an ordinary file
+        assertEquals(2, Npz.read(f).size());   // under the default limit (3/4 of the heap) it is an ordinary file
     }
 
     @Test
