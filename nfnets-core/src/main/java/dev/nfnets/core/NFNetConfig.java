@@ -70,6 +70,21 @@ public record NFNetConfig(
         if (!(dropRate >= 0 && dropRate < 1) || !(stochDepthRate >= 0 && stochDepthRate < 1)) {
             throw new IllegalArgumentException("config '" + name + "': dropRate and stochDepthRate must be in [0, 1)");
         }
+        requireAllPositive(name, "stemChannels", stemChannels);
+        requireAllPositive(name, "stemStrides", stemStrides);
+        requireAllPositive(name, "stageWidths", stageWidths);
+        requireAllPositive(name, "stageDepths", stageDepths);
+        requireAllPositive(name, "stageStrides", stageStrides);
+        if (trainSize <= 0 || testSize <= 0 || finalConvChannels < 0) {
+            throw new IllegalArgumentException("config '" + name + "': trainSize and testSize must be positive and "
+                    + "finalConvChannels >= 0, got " + trainSize + ", " + testSize + ", " + finalConvChannels);
+        }
+        if (!(bottleneckRatio > 0 && Double.isFinite(bottleneckRatio)) || !(alpha >= 0 && Double.isFinite(alpha))
+                || !(seRatio >= 0 && Double.isFinite(seRatio)) || !(Double.isNaN(gamma) || gamma > 0 && Double.isFinite(gamma))) {
+            throw new IllegalArgumentException("config '" + name + "': bottleneckRatio must be a positive number, alpha and seRatio "
+                    + "finite and >= 0, gamma positive (or absent); got bottleneckRatio " + bottleneckRatio + ", alpha " + alpha
+                    + ", seRatio " + seRatio + ", gamma " + gamma);
+        }
         Activation.byName(activation); // fails early with the list of known names
         stemChannels = stemChannels.clone();
         stemStrides = stemStrides.clone();
@@ -77,6 +92,15 @@ public record NFNetConfig(
         stageDepths = stageDepths.clone();
         stageStrides = stageStrides.clone();
         randAugment = randAugment == null ? new int[] {0, 0} : randAugment.clone();
+    }
+
+    private static void requireAllPositive(String name, String what, int[] a) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] <= 0) {
+                throw new IllegalArgumentException("config '" + name + "': " + what + "[" + i + "] must be positive, got " + a[i]
+                        + " (" + what + " " + Arrays.toString(a) + ")");
+            }
+        }
     }
 
     private static void requireLength(String what, int[] a, int expected, String other) {

@@ -4,6 +4,7 @@ import dev.nfnets.core.NFNet;
 import dev.nfnets.core.io.NpyArray;
 import dev.nfnets.core.io.Safetensors;
 import dev.nfnets.core.io.SafetensorsFile;
+import dev.nfnets.core.weights.WeightChecks;
 import dev.nfnets.core.weights.ConfigJson;
 import dev.nfnets.core.weights.Weights;
 import dev.nfnets.layers.Parameter;
@@ -48,6 +49,7 @@ public final class Checkpoint {
         meta.put("step", Long.toString(step));
         meta.put("config", ConfigJson.toJson(model.config()));
         meta.put("training", config.toJson());
+        meta.put(WeightChecks.CHECKSUM_KEY, WeightChecks.checksum(tensors));
         Safetensors.write(file, tensors, meta);
     }
 
@@ -58,6 +60,15 @@ public final class Checkpoint {
             throw new IOException(file + " is not an nfnets-java training checkpoint (metadata format = "
                     + meta.get("format") + "); to start from plain weights use --init-from");
         }
+        String stored = meta.get(WeightChecks.CHECKSUM_KEY);
+        if (stored == null) {
+            org.slf4j.LoggerFactory.getLogger(Checkpoint.class).warn("{}: no data checksum (written by an older version); "
+                    + "its tensors are not verified", file);
+        } else if (!stored.equalsIgnoreCase(WeightChecks.checksum(f.tensors()))) {
+            throw new IOException(file + ": data checksum mismatch (metadata " + WeightChecks.CHECKSUM_KEY + " " + stored
+                    + ", data " + WeightChecks.checksum(f.tensors()) + "): the checkpoint's tensors are damaged");
+        }
+        WeightChecks.requireFloatAndFinite(file.toString(), f.tensors(), f.tensors().keySet());
         Map<String, INDArray> model = new LinkedHashMap<>();
         Map<String, INDArray> opt = new LinkedHashMap<>();
         Map<String, INDArray> ema = new LinkedHashMap<>();
@@ -79,7 +90,13 @@ public final class Checkpoint {
         } catch (NumberFormatException | NullPointerException e) {
             throw new IOException(file + ": checkpoint metadata has no valid 'step'", e);
         }
-        return new State(step, TrainingConfig.fromJson(meta.get("training")), model, opt, ema);
+        TrainingConfig training;
+        try {
+            training = TrainingConfig.fromJson(meta.get("training"));
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": malformed training settings in the checkpoint's metadata: " + e.getMessage(), e);
+        }
+        return new State(step, training, model, opt, ema);
     }
 
     /** Puts a checkpoint's parameters into {@code model}, checking names and shapes of everything first. */

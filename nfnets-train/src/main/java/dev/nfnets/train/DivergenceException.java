@@ -7,7 +7,8 @@ public class DivergenceException extends IllegalStateException {
 
     public DivergenceException(long step, String what, double value) {
         super("training diverged at step " + step + ": " + what + " is " + value
-                + " (the last checkpoint, if any, is intact; try a lower learning rate or a smaller AGC clipping)");
+                + " (the last checkpoint, if any, is intact: continue from it with --resume and a lower --lr or a smaller"
+                + " --clipping, which a resume accepts when given explicitly)");
         this.step = step;
         this.what = what;
     }

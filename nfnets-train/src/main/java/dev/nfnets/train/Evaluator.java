@@ -48,6 +48,7 @@ public final class Evaluator {
                     }
                     lossSum += ce.compute(logits, b.targets()).loss() * b.size();
                     float[][] rows = logits.toFloatMatrix();
+                    requireFinite(rows, batches + 1, n + 1);
                     for (int i = 0; i < rows.length; i++) {
                         int rank = rankOf(rows[i], b.labels()[i]);
                         top1 += rank == 0 ? 1 : 0;
@@ -70,14 +71,34 @@ public final class Evaluator {
         return out;
     }
 
-    /** Number of classes scoring strictly higher than the true one. */
+    /**
+     * Number of other classes scoring at least as high as the true one: a sample is top-1 correct only when every
+     * other logit is strictly below the true one, so a tie (e.g. an all-zero classifier) is not a hit.
+     */
     static int rankOf(float[] row, int label) {
         int rank = 0;
-        for (float v : row) {
-            if (v > row[label]) {
+        for (int c = 0; c < row.length; c++) {
+            if (c != label && !(row[c] < row[label])) {
                 rank++;
             }
         }
         return rank;
+    }
+
+    /**
+     * Fails, naming the batch and the example (both counted from 1) and the class, when a logit is NaN or infinite
+     * (the model has diverged or its weights are broken).
+     */
+    static void requireFinite(float[][] rows, long batchIndex, long firstExample) {
+        for (int i = 0; i < rows.length; i++) {
+            for (int c = 0; c < rows[i].length; c++) {
+                if (!Float.isFinite(rows[i][c])) {
+                    throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+                            "evaluation batch %d (examples %d..%d): the logit of class %d for example %d is %s; the model's weights or inputs "
+                                    + "hold non-finite values, so no accuracy can be reported", batchIndex, firstExample,
+                            firstExample + rows.length - 1, c, firstExample + i, rows[i][c]));
+                }
+            }
+        }
     }
 }

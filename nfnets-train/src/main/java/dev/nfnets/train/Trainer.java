@@ -167,12 +167,21 @@ public final class Trainer {
 
     /** Continues from a checkpoint written by this trainer configuration. */
     public void resume(Path checkpoint) throws IOException {
+        resume(checkpoint, false);
+    }
+
+    /**
+     * Continues from a checkpoint; with {@code newSchedule} the learning rate, warm-up and AGC clipping may differ
+     * from the checkpoint's (given explicitly, e.g. a lower {@code --lr} after a divergence): the optimizer state is
+     * kept and the new schedule applies from the checkpoint's step on.
+     */
+    public void resume(Path checkpoint, boolean newSchedule) throws IOException {
         Checkpoint.State s = Checkpoint.read(checkpoint);
         if (!s.config().model().equals(config.model())) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was written for a different model: "
                     + s.config().model() + " vs " + config.model());
         }
-        checkResumable(s.config(), config, checkpoint);
+        checkResumable(s.config(), config, checkpoint, newSchedule);
         Checkpoint.restoreModel(model, s.model(), checkpoint);
         optimizer.loadState(s.optimizer());
         sgd.validateState(model.namedParameters());
@@ -184,7 +193,7 @@ public final class Trainer {
         log.info("resumed from {} at step {}", checkpoint, step);
     }
 
-    /** Deletes temp files left by saves that were killed midway ({@code .<name>.<random>.tmp}). */
+    /** Deletes temp files left by atomic writes that were killed midway ({@code .<name>.<random>.tmp}). */
     static void removeStaleTempFiles(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
@@ -192,7 +201,7 @@ public final class Trainer {
         try (var files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String n = p.getFileName().toString();
-                if (n.startsWith(".") && n.endsWith(".tmp") && (n.startsWith("." + CHECKPOINT_FILE) || n.startsWith("." + WEIGHTS_FILE))) {
+                if (n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(p)) {   // any file of the run: charts, classes too
                     Files.deleteIfExists(p);
                     log.info("removed {} left by an interrupted save", p);
                 }
@@ -206,8 +215,23 @@ public final class Trainer {
      * any other difference is an error.
      */
     static void checkResumable(TrainingConfig saved, TrainingConfig now, Path checkpoint) {
+        checkResumable(saved, now, checkpoint, false);
+    }
+
+    /** As above; with {@code newSchedule} the learning rate, warm-up and clipping may change too (with a warning). */
+    static void checkResumable(TrainingConfig saved, TrainingConfig now, Path checkpoint, boolean newSchedule) {
         TrainingConfig a = saved.toBuilder().epochs(1).maxSteps(0).checkpointEvery(0).evalEveryEpochs(0).build();
         TrainingConfig b = now.toBuilder().epochs(1).maxSteps(0).checkpointEvery(0).evalEveryEpochs(0).build();
+        if (newSchedule) {
+            b = b.toBuilder().learningRate(a.learningRate()).baseLearningRate(a.baseLearningRate())
+                    .warmupEpochs(a.warmupEpochs()).clipping(a.clipping()).build();
+            if (saved.peakLearningRate() != now.peakLearningRate() || saved.warmupEpochs() != now.warmupEpochs()
+                    || saved.clipping() != now.clipping()) {
+                log.warn("resuming with a new schedule: peak learning rate {} -> {}, warm-up epochs {} -> {}, AGC clipping {} -> {}",
+                        saved.peakLearningRate(), now.peakLearningRate(), saved.warmupEpochs(), now.warmupEpochs(),
+                        saved.clipping(), now.clipping());
+            }
+        }
         if (!a.equals(b)) {
             List<String> diff = new ArrayList<>();
             String[] x = a.toJson().split("\n");
@@ -218,7 +242,8 @@ public final class Trainer {
                 }
             }
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was written with other training settings; "
-                    + "resume with the same ones: " + String.join("; ", diff));
+                    + "resume with the same ones: " + String.join("; ", diff)
+                    + (newSchedule ? "" : " (the learning rate, warm-up and clipping may change when given explicitly)"));
         }
         if (saved.epochs() != now.epochs() || saved.maxSteps() != now.maxSteps()) {
             log.warn("resuming with a different run length (epochs {} -> {}, max steps {} -> {}): the learning-rate schedule"

@@ -67,19 +67,26 @@ public record TrainingConfig(
         if (maxSteps < 0 || checkpointEvery < 0 || evalEveryEpochs < 0) {
             throw new IllegalArgumentException("maxSteps, checkpointEvery and evalEveryEpochs must be >= 0");
         }
-        if (!(momentum >= 0 && momentum < 1) || weightDecay < 0 || clipping < 0 || !(labelSmoothing >= 0 && labelSmoothing < 1)
-                || !(emaDecay >= 0 && emaDecay < 1) || warmupEpochs < 0 || cropPadding < 0 || mixupAlpha < 0) {
+        if (!(momentum >= 0 && momentum < 1) || !nonNegative(weightDecay) || !nonNegative(clipping)
+                || !(labelSmoothing >= 0 && labelSmoothing < 1) || !(emaDecay >= 0 && emaDecay < 1) || !nonNegative(warmupEpochs)
+                || cropPadding < 0 || !nonNegative(mixupAlpha) || !(agcEps > 0 && Double.isFinite(agcEps))
+                || !(baseLearningRate > 0 && Double.isFinite(baseLearningRate)) || !nonNegative(randAugmentMagnitude)) {
             throw new IllegalArgumentException("invalid training hyper-parameters: " + summaryOf(momentum, weightDecay,
                     clipping, labelSmoothing, emaDecay, warmupEpochs));
         }
-        if (!Double.isNaN(learningRate) && !(learningRate > 0)) {
+        if (!Double.isNaN(learningRate) && !(learningRate > 0 && Double.isFinite(learningRate))) {
             throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
         }
     }
 
     private static String summaryOf(double m, double wd, double c, double ls, double ema, double w) {
         return "momentum " + m + ", weight decay " + wd + ", clipping " + c + ", label smoothing " + ls + ", ema " + ema
-                + ", warm-up epochs " + w;
+                + ", warm-up epochs " + w + " (each a finite number; mixup alpha, base learning rate, AGC eps and RandAugment"
+                + " magnitude too)";
+    }
+
+    private static boolean nonNegative(double v) {
+        return v >= 0 && Double.isFinite(v);
     }
 
     /** The peak learning rate actually used. */

@@ -13,7 +13,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -105,13 +104,13 @@ public final class ImageClassifier {
     /** The {@code topK} most probable classes of {@code image}, best first. */
     public List<Prediction> classify(BufferedImage image, int topK) {
         checkTopK(topK);
-        return rank(logits(image), topK);
+        return rank(logits(image), topK, "the image");
     }
 
     /** Decodes {@code file} and classifies it; the IOException names the file when it cannot be decoded. */
     public List<Prediction> classify(Path file, int topK) throws IOException {
         checkTopK(topK);
-        return rank(logits(Images.read(file)), topK);
+        return rank(logits(Images.read(file)), topK, file);
     }
 
     /**
@@ -135,8 +134,8 @@ public final class ImageClassifier {
                     DataType.FLOAT));
             log.debug("classified images {}..{} of {} in {} ms", start, start + count - 1, files.size(),
                     (System.nanoTime() - t0) / 1_000_000);
-            for (float[] row : logits) {
-                out.add(rank(row, topK));
+            for (int i = 0; i < count; i++) {
+                out.add(rank(logits[i], topK, files.get(start + i)));
             }
         }
         return out;
@@ -177,11 +176,15 @@ public final class ImageClassifier {
         return p;
     }
 
-    private List<Prediction> rank(float[] logits, int topK) {
-        double[] p = softmax(logits);
-        if (Arrays.stream(p).anyMatch(Double::isNaN)) {
-            log.warn("model '{}' produced non-finite logits; probabilities are NaN", model.config().name());
+    /** @throws IllegalStateException naming {@code source} when a logit is NaN or infinite: no probabilities are made up */
+    private List<Prediction> rank(float[] logits, int topK, Object source) {
+        for (int i = 0; i < logits.length; i++) {
+            if (!Float.isFinite(logits[i])) {
+                throw new IllegalStateException(source + ": model '" + model.config().name() + "' produced a non-finite logit ("
+                        + logits[i] + " for class " + i + "); its weights or the input hold non-finite values");
+            }
         }
+        double[] p = softmax(logits);
         return IntStream.range(0, p.length).boxed()
                 .sorted(Comparator.<Integer>comparingDouble(i -> -p[i]).thenComparingInt(i -> i))
                 .limit(topK)

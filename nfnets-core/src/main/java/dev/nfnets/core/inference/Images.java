@@ -1,14 +1,18 @@
 package dev.nfnets.core.inference;
 
+import dev.nfnets.core.io.Limits;
+import dev.nfnets.core.io.RegularFiles;
+
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.Objects;
 
 /**
@@ -31,25 +35,58 @@ public final class Images {
     }
 
     /**
-     * Decodes an image file with ImageIO (JPEG, PNG, BMP, GIF out of the box).
+     * Decodes an image file with ImageIO (JPEG, PNG, BMP, GIF out of the box). The width and height are read from
+     * the header first: an image of more than {@link Limits#maxImagePixels()} pixels (a decompression bomb: a small
+     * file that declares a huge canvas) is refused before anything is decoded.
      *
-     * @throws IOException naming {@code file} when it is missing or cannot be decoded
+     * @throws IOException naming {@code file} when it is missing, not a regular file (a directory, a named pipe),
+     *                     too large or cannot be decoded
      */
     public static BufferedImage read(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "image file not found");
-        }
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
+        RegularFiles.require(file, "image file");
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new IOException(file + ": cannot open the image file");
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new IOException(file + ": not a decodable image (no ImageIO reader recognises its content)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                long limit = Limits.maxImagePixels();
+                if (w <= 0 || h <= 0 || w * h > limit) {
+                    throw new ImageTooLargeException(String.format(java.util.Locale.ROOT,
+                            "%s: the image declares %d x %d = %,d pixels, more than the limit of %,d; refusing to decode it "
+                                    + "(raise -D%s=PIXELS if it is genuine)", file, w, h, w * h, limit, Limits.MAX_IMAGE_PIXELS));
+                }
+                BufferedImage img = reader.read(0);
+                if (img == null) {
+                    throw new IOException(file + ": not a decodable image");
+                }
+                return img;
+            } finally {
+                reader.dispose();
+            }
+        } catch (ImageTooLargeException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
+                throw e;
+            }
             throw new IOException(file + ": cannot decode image: " + e.getMessage(), e);
         }
-        if (img == null) {
-            throw new IOException(file + ": not a decodable image (no ImageIO reader recognises its content)");
+    }
+
+    /** An image whose header declares more pixels than {@link Limits#maxImagePixels()}. */
+    public static final class ImageTooLargeException extends IOException {
+        public ImageTooLargeException(String message) {
+            super(message);
         }
-        return img;
     }
 
     /** The image as 3 planes R, G, B of {@code height x width} values in 0..255 (CHW). */

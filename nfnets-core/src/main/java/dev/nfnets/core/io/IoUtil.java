@@ -1,7 +1,6 @@
 package dev.nfnets.core.io;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -18,12 +17,7 @@ final class IoUtil {
      * directory.
      */
     static void requireRegularFile(Path file, String kind) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new IOException(file + ": is a directory, not a " + kind + " file");
-        }
-        if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such " + kind + " file");
-        }
+        RegularFiles.require(file, kind + " file");
     }
 
     /** Renders a shape as numpy does: {@code ()}, {@code (3,)}, {@code (2, 3)}. */

@@ -59,6 +59,7 @@ public final class Npz {
         IoUtil.requireRegularFile(file, ".npz");
         LinkedHashMap<String, NpyArray> out = new LinkedHashMap<>();
         try (ZipFile zip = open(file)) {
+            requireWithinLimit(file, zip);
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
                 ZipEntry entry = entries.nextElement();
@@ -111,13 +112,55 @@ public final class Npz {
         return name.substring(0, name.length() - SUFFIX.length());
     }
 
+    /**
+     * Refuses an archive whose entries together inflate to more than {@link Limits#maxTensorBytes()}, from the sizes
+     * its central directory declares, before inflating anything (a zip bomb: a few MB that claims gigabytes). Each
+     * entry is then read only up to its declared size ({@link Npy} refuses a header that claims more), so the
+     * declared sizes bound what is allocated.
+     */
+    private static void requireWithinLimit(Path file, ZipFile zip) throws TensorFormatException {
+        long limit = Limits.maxTensorBytes();
+        long total = 0;
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+            ZipEntry e = entries.nextElement();
+            long size = e.getSize();
+            if (size < 0) {
+                throw new TensorFormatException(file + ": entry '" + e.getName() + "' declares no uncompressed size");
+            }
+            total += size;
+            if (total > limit || total < 0) {
+                throw new TensorFormatException(file + ": its entries inflate to more than " + Limits.bytes(limit) + " (at entry '"
+                        + e.getName() + "', " + Limits.bytes(total) + " so far, from a " + Limits.bytes(fileSize(file))
+                        + " file); refusing to load it. Raise -D" + Limits.MAX_TENSOR_BYTES + "=BYTES if the file is genuine");
+            }
+        }
+    }
+
+    private static long fileSize(Path file) {
+        try {
+            return java.nio.file.Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     private static NpyArray readEntry(Path file, ZipFile zip, ZipEntry entry) throws IOException {
         String source = file + " (entry '" + entry.getName() + "')";
-        try (InputStream in = new BufferedInputStream(zip.getInputStream(entry), 1 << 16)) {
-            return Npy.read(in, source, entry.getSize());
+        CRC32 crc = new CRC32();
+        NpyArray array;
+        try (java.util.zip.CheckedInputStream checked = new java.util.zip.CheckedInputStream(zip.getInputStream(entry), crc);
+             InputStream in = new BufferedInputStream(checked, 1 << 16)) {
+            array = Npy.read(in, source, entry.getSize());
+            in.transferTo(java.io.OutputStream.nullOutputStream());   // trailing bytes, if any, belong to the checksum too
         } catch (ZipException e) {
             throw new TensorFormatException(source + ": corrupt zip data: " + e.getMessage(), e);
         }
+        if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+            throw new TensorFormatException(String.format(java.util.Locale.ROOT,
+                    "%s: bad CRC-32 (stored %08x, data %08x): the entry's bytes are damaged", source, entry.getCrc(), crc.getValue()));
+        }
+        return array;
     }
 
     /**

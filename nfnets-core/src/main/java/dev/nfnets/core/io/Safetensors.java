@@ -100,6 +100,11 @@ public final class Safetensors {
         IoUtil.requireRegularFile(file, ".safetensors");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
+            if (size > Limits.maxTensorBytes() + MAX_HEADER_LENGTH + 8) {
+                throw new TensorFormatException(file + ": " + Limits.bytes(size) + " is more than the limit of "
+                        + Limits.bytes(Limits.maxTensorBytes()) + " for one weight file; raise -D" + Limits.MAX_TENSOR_BYTES
+                        + "=BYTES (and the Java heap) if the file is genuine");
+            }
             if (size < 8) {
                 throw new TensorFormatException(file + ": truncated: the file has " + size
                         + " bytes, too few for the 8-byte header length");

@@ -66,8 +66,14 @@ public final class ConfigJson {
 
     public static NFNetConfig read(Path file) throws IOException {
         try {
-            return fromJson(Files.readString(file));
+            dev.nfnets.core.io.RegularFiles.require(file, "model config file");
+            NFNetConfig c = fromJson(Files.readString(file));
+            WeightChecks.requireModelFits(c, file.toString());
+            return c;
         } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
+                throw e;
+            }
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }

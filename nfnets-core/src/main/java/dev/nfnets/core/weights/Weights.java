@@ -48,10 +48,24 @@ public final class Weights {
 
     /** The tensors of a weight file, already read, with the naming they use. */
     public record WeightFile(Path path, WeightFormat format, Map<String, NpyArray> tensors, Map<String, String> metadata) {
-        /** The model config stored in a native file's metadata, if any. */
+        /**
+         * The model config stored in a native file's metadata, if any. Errors name the file; a config that would
+         * not fit in memory, or whose parameter count differs from the file's tensors, is refused here, before any
+         * model is built from it ({@link WeightChecks#requireConfigMatchesTensors}).
+         */
         public Optional<NFNetConfig> config() {
             String json = metadata.get("config");
-            return json == null ? Optional.empty() : Optional.of(ConfigJson.fromJson(json));
+            if (json == null) {
+                return Optional.empty();
+            }
+            NFNetConfig c;
+            try {
+                c = ConfigJson.fromJson(json);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(path + ": malformed model config in the file's metadata: " + e.getMessage(), e);
+            }
+            WeightChecks.requireConfigMatchesTensors(c, this);
+            return Optional.of(c);
         }
     }
 
@@ -59,6 +73,7 @@ public final class Weights {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "weight file not found");
         }
+        dev.nfnets.core.io.RegularFiles.require(path, "weight file");
         String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         if (name.endsWith(".npz")) {
             return new WeightFile(path, WeightFormat.DEEPMIND, Npz.read(path), Map.of());
@@ -67,6 +82,7 @@ public final class Weights {
             SafetensorsFile f = Safetensors.read(path);
             Map<String, String> meta = f.metadata() == null ? Map.of() : f.metadata();
             WeightFormat fmt = NATIVE_FORMAT_TAG.equals(meta.get("format")) ? WeightFormat.NATIVE : WeightFormat.TIMM;
+            verifyChecksum(path, fmt, f.tensors(), meta);
             return new WeightFile(path, fmt, f.tensors(), meta);
         }
         throw new IllegalArgumentException("cannot tell the weight format of " + path
@@ -114,6 +130,13 @@ public final class Weights {
         if (!missing.isEmpty() || !misShaped.isEmpty() || !unexpected.isEmpty()) {
             throw new WeightMismatchException(file.path().toString(), file.format(), missing, unexpected, misShaped);
         }
+        List<String> loaded = new ArrayList<>();
+        for (WeightFormat.Entry e : entries.values()) {
+            if (!skip.test(e.ours())) {
+                loaded.add(e.external());
+            }
+        }
+        WeightChecks.requireFloatAndFinite(file.path().toString(), tensors, loaded);
         Map<String, Parameter> params = model.namedParameters();
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             for (WeightFormat.Entry e : entries.values()) {
@@ -128,6 +151,26 @@ public final class Weights {
         log.info("loaded {} tensors from {} ({} naming)", entries.size(), file.path(), file.format());
     }
 
+    /**
+     * A native file's stored checksum must match its data (a flipped bit is refused); native files written before
+     * checksums were stored are read with a warning.
+     */
+    private static void verifyChecksum(Path path, WeightFormat fmt, Map<String, NpyArray> tensors, Map<String, String> meta)
+            throws dev.nfnets.core.io.TensorFormatException {
+        String stored = meta.get(WeightChecks.CHECKSUM_KEY);
+        if (stored == null) {
+            if (fmt == WeightFormat.NATIVE) {
+                log.warn("{}: no data checksum in its metadata (written by an older version); its tensors are not verified", path);
+            }
+            return;
+        }
+        String actual = WeightChecks.checksum(tensors);
+        if (!actual.equalsIgnoreCase(stored.trim())) {
+            throw new dev.nfnets.core.io.TensorFormatException(path + ": data checksum mismatch (metadata " + WeightChecks.CHECKSUM_KEY
+                    + " " + stored + ", data " + actual + "): the file's tensors are damaged");
+        }
+    }
+
     /** Saves all parameters in {@code format} (DEEPMIND writes .npz, the others .safetensors), atomically. */
     public static void save(NFNet model, Path path, WeightFormat format) throws IOException {
         Map<String, NpyArray> out = export(model, format);
@@ -138,6 +181,7 @@ public final class Weights {
             if (format == WeightFormat.NATIVE) {
                 meta.put("format", NATIVE_FORMAT_TAG);
                 meta.put("config", ConfigJson.toJson(model.config()));
+                meta.put(WeightChecks.CHECKSUM_KEY, WeightChecks.checksum(out));
             } else {
                 meta.put("format", "pt");
             }

@@ -65,8 +65,13 @@ public final class BenchCommand implements Callable<Integer> {
                     + "else all cores, unless OMP_NUM_THREADS is set (default: ${DEFAULT-VALUE})")
     int threads;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.check(spec, java.util.Set.of("--batch", "--steps", "--sample-every", "--classes"), java.util.Set.of("--seed"));
+        OptionChecks.checkSize(spec, "--size", size);
         NFNetConfig c = Models.resolve(model);
         if (classes != null) {
             c = NFNetConfig.builder(c).numClasses(classes).build();

@@ -35,8 +35,13 @@ final class CheckReferenceCommand implements Callable<Integer> {
             description = "generic (closest agreement), onednn (what training uses) or both (default: ${DEFAULT-VALUE})")
     String kernels;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.check(spec, java.util.Set.of("--tol-logits", "--tol-loss", "--tol-grads", "--tol-skip-gain-grads", "--tol-step"),
+                java.util.Set.of());
         ReferenceCase rc = ReferenceCase.open(dir);
         ReferenceCheck check = new ReferenceCheck(new ReferenceCheck.Tolerances(tolLogits, tolLoss, tolGrads, tolStep, tolSkipGainGrads));
         boolean ok = true;

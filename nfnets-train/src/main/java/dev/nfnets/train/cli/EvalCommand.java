@@ -32,9 +32,13 @@ final class EvalCommand implements Callable<Integer> {
     int threads;
     @Option(names = "--batch-size", defaultValue = "100", description = "default: ${DEFAULT-VALUE}")
     int batchSize;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.check(spec, java.util.Set.of("--batch-size"), java.util.Set.of());
+        OptionChecks.checkSize(spec, "--image-size", imageSize);
         Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig mc = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
@@ -47,6 +51,10 @@ final class EvalCommand implements Callable<Integer> {
         Weights.load(net, wf, name -> false);
         DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);
         var test = ds.test() != null ? ds.test() : ds.train();
+        Path classes = file.toAbsolutePath().getParent() == null ? null : file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);
+        if (classes != null && Files.isRegularFile(classes)) {   // written by `nfnets train`: score by the run's class names
+            test = DataSets.align(test, DataSets.readClassNames(classes), classes.toString());
+        }
         if (test.numClasses() != mc.numClasses() || test.channels() != mc.inChannels()) {
             throw new IllegalArgumentException("the data (" + test.description() + ": " + test.numClasses() + " classes, "
                     + test.channels() + " channels) does not fit the model (" + mc.numClasses() + " classes, "

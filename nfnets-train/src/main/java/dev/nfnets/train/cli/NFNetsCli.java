@@ -21,6 +21,7 @@ public final class NFNetsCli implements Runnable {
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         Threads.standaloneArgs = args.clone();
+        Threads.exitWithParent();
         System.exit(execute(args));
     }
 

@@ -33,9 +33,16 @@ final class PredictCommand implements Callable<Integer> {
     Path classesFile;
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files")
     List<Path> images;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.check(spec, java.util.Set.of("--top"), java.util.Set.of());
+        OptionChecks.checkSize(spec, "--size", size);
+        for (Path image : images) {   // before the model is built: a directory or a pipe is named, not waited on
+            dev.nfnets.core.io.RegularFiles.require(image, "image file");
+        }
         Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig c = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
@@ -51,7 +58,7 @@ final class PredictCommand implements Callable<Integer> {
             names = file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);   // written by `nfnets train`
         }
         ImageClassifier classifier = names != null
-                ? NFNets.classifier(net, Files.readAllLines(names).stream().filter(l -> !l.isBlank()).toList())
+                ? NFNets.classifier(net, DataSets.readClassNames(names))
                 : NFNets.classifier(net);
         List<List<Prediction>> all = classifier.classifyAll(images, top);
         for (int i = 0; i < images.size(); i++) {

@@ -17,7 +17,46 @@ final class Threads {
     /** The program arguments, set by {@link NFNetsCli#main}: only a stand-alone process may restart itself. */
     static volatile String[] standaloneArgs = null;
 
+    /** Set in a restarted child's environment: the process id of the command that started it. */
+    static final String PARENT_PID_ENV = "NFNETS_PARENT_PID";
+
     private Threads() {
+    }
+
+    /**
+     * In a child started by {@link #rerun}: exits as soon as the parent process ends, however it ends (a
+     * {@code kill -9} of the parent runs no shutdown hook), so no orphaned child keeps training into the run folder.
+     * Checkpoints are written atomically, so exiting at any moment loses at most the steps since the last one.
+     */
+    static void exitWithParent() {
+        String v = System.getenv(PARENT_PID_ENV);
+        if (v == null || v.isBlank()) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return;
+        }
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.of(pid);
+        if (parent.isEmpty() || !parent.get().isAlive()) {
+            LOG.error("the parent process {} has already ended; exiting", pid);
+            System.exit(143);
+        }
+        Thread watcher = new Thread(() -> {
+            while (parent.get().isAlive()) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            LOG.error("the parent process {} ended; exiting so that no orphaned run goes on", pid);
+            System.exit(143);
+        }, "nfnets-parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     /**
@@ -77,6 +116,7 @@ final class Threads {
         cmd.addAll(List.of(standaloneArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        pb.environment().put(PARENT_PID_ENV, Long.toString(ProcessHandle.current().pid()));
         LOG.info("native threads: {} ({}); restarting with OMP_NUM_THREADS={}", threads, why, threads);
         try {
             Process child = pb.start();

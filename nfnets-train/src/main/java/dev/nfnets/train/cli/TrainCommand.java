@@ -4,6 +4,7 @@ import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
 import dev.nfnets.core.weights.Weights;
 import dev.nfnets.layers.Parameter;
+import dev.nfnets.train.RunFolder;
 import dev.nfnets.train.Trainer;
 import dev.nfnets.train.TrainingConfig;
 import dev.nfnets.train.listen.ChartListener;
@@ -93,8 +94,14 @@ final class TrainCommand implements Callable<Integer> {
     Path runDir;
     @Option(names = "--checkpoint-every", defaultValue = "500", description = "steps between checkpoints (default: ${DEFAULT-VALUE})")
     int checkpointEvery;
-    @Option(names = "--resume", description = "continue from a checkpoint file or a run folder")
+    @Option(names = "--resume", description = "continue from a checkpoint file or a run folder; --lr, --base-lr, "
+            + "--warmup-epochs and --clipping given with it replace the checkpoint's schedule")
     Path resume;
+    @Option(names = "--overwrite", description = "replace the run in --run-dir (its checkpoint and weights are deleted, its "
+            + "metrics start afresh); without it a folder holding a run is refused")
+    boolean overwrite;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--init-from", description = "start from pretrained weights (.npz DeepMind, .safetensors timm or native); "
             + "the classifier is re-initialised when the class count differs")
     Path initFrom;
@@ -112,6 +119,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.check(spec, java.util.Set.of("--epochs", "--batch-size", "--lr", "--base-lr", "--agc-eps", "--log-every"),
+                java.util.Set.of("--seed"));
+        OptionChecks.checkSize(spec, "--image-size", imageSize);
         NFNetConfig mc = Models.resolve(model);
         // before loading data: a small model may restart this command with one native thread
         java.util.Optional<Integer> rerun = Threads.apply(threads, mc, imageSize == null ? mc.trainSize() : imageSize);
@@ -119,6 +129,10 @@ final class TrainCommand implements Callable<Integer> {
             return rerun.get();
         }
         DataSets.Pair ds = DataSets.resolve(data, fashionDir, testData, imageSize == null ? mc.trainSize() : imageSize);
+        if (ds.train().numClasses() < 2) {
+            throw new IllegalArgumentException("the training data (" + ds.train().description() + ") has "
+                    + ds.train().numClasses() + " class " + ds.train().classNames() + "; a classifier needs at least 2 classes");
+        }
         if (mc.numClasses() != ds.train().numClasses() || mc.inChannels() != ds.train().channels()) {
             System.out.printf("model: %s adapted to the data: %d classes, %d input channels%n", mc.name(),
                     ds.train().numClasses(), ds.train().channels());
@@ -159,6 +173,14 @@ final class TrainCommand implements Callable<Integer> {
         if (runDir == null) {
             runDir = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
+        RunFolder.requireFresh(runDir, checkpoint != null && runDir.toAbsolutePath().normalize()
+                .equals(checkpoint.toAbsolutePath().normalize().getParent()), overwrite);
+        Path classesFile = runDir.resolve(CLASSES_FILE);
+        if (checkpoint != null && Files.exists(classesFile)) {
+            List<String> runClasses = DataSets.readClassNames(classesFile);
+            ds = new DataSets.Pair(DataSets.align(ds.train(), runClasses, classesFile.toString()),
+                    ds.test() == null ? null : DataSets.align(ds.test(), runClasses, classesFile.toString()));
+        }
         NFNet net = new NFNet(mc, seed);
         if (initFrom != null) {
             NFNetConfig target = mc;
@@ -182,11 +204,18 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println("frozen: " + n + " parameter tensors under " + freeze);
         }
         Trainer trainer = new Trainer(tc, net, ds.train(), ds.test(), runDir);
-        Files.createDirectories(runDir);
+        try (RunFolder.Lock lock = RunFolder.lock(runDir)) {
+            return train(trainer, ds, mc, checkpoint);
+        }
+    }
+
+    private int train(Trainer trainer, DataSets.Pair ds, NFNetConfig mc, Path checkpoint) throws Exception {
         dev.nfnets.core.io.AtomicFiles.write(runDir.resolve(CLASSES_FILE),
                 (String.join("\n", ds.train().classNames()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         if (checkpoint != null) {
-            trainer.resume(checkpoint);
+            var parsed = spec.commandLine().getParseResult();
+            trainer.resume(checkpoint, lr != null || parsed.hasMatchedOption("--base-lr")
+                    || parsed.hasMatchedOption("--warmup-epochs") || parsed.hasMatchedOption("--clipping"));
         }
         trainer.addListener(new CsvMetricsListener(runDir));
         trainer.addListener(new ChartListener(runDir, Math.max(1, (int) (trainer.totalSteps() / 400))));

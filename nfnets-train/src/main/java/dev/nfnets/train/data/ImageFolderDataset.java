@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * Images in a folder tree with one sub-folder per class ({@code root/<class>/**&#47;*.jpg}), the layout of
  * ImageNet's train/val folders and of torchvision's {@code ImageFolder}.
  *
- * <p>Classes are the sub-folders of {@code root} (hidden ones excluded) sorted by name; the index in that
+ * <p>Classes are the sub-folders of {@code root} (hidden and OS metadata folders such as {@code __MACOSX} excluded) sorted by name; the index in that
  * order is the label. Files with the extensions {@code .jpg .jpeg .png} (any case) anywhere below a class
  * folder are its examples, sorted by path; other files are ignored. A class folder without images keeps
  * its index (so train and validation trees agree) and is reported in a WARN.
@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * opened and its image header parsed (decoder found, width and height read); with {@link Verify#DECODE} each
  * image is fully decoded (slow on big sets, but catches corrupt pixel data); with {@link Verify#NONE} nothing
  * is checked. Files that fail are left out of the index, and one WARN gives their count and the first few
- * names with the reason. A file that passes the check but fails to decode later makes {@link #get} throw an
- * {@link UncheckedIOException} naming it.
+ * names with the reason. A file that passes the check but fails to decode later (truncated pixel data) is given as
+ * the mean image (all zeros after normalisation) and named in one WARN; {@link #failedFiles()} lists such files.
  *
  * <p>Decoding happens lazily in {@link #get}: ImageIO (with the TwelveMonkeys JPEG plugin on the classpath,
  * which handles CMYK/YCCK and progressive JPEGs) to 8-bit RGB (grey images are replicated to 3 channels,
@@ -126,6 +126,7 @@ public final class ImageFolderDataset implements Dataset {
     private final List<Path> files;
     private final int[] labels;
     private final List<String> skipped;
+    private final java.util.Set<String> failed = new java.util.TreeSet<>();
 
     private ImageFolderDataset(Path root, Options options, List<String> classNames, List<Path> files,
                                int[] labels, List<String> skipped) {
@@ -157,7 +158,7 @@ public final class ImageFolderDataset implements Dataset {
         List<Path> classDirs;
         try (Stream<Path> s = Files.list(root)) {
             classDirs = s.filter(Files::isDirectory)
-                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> !isHiddenOrSystem(p.getFileName().toString()))
                     .sorted()
                     .collect(Collectors.toList());
         } catch (IOException e) {
@@ -175,7 +176,7 @@ public final class ImageFolderDataset implements Dataset {
             List<Path> imgs;
             try (Stream<Path> s = Files.walk(dir)) {
                 imgs = s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension)
-                        .filter(p -> !p.getFileName().toString().startsWith("."))
+                        .filter(p -> !hiddenBelow(dir, p))
                         .sorted().collect(Collectors.toList());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot list class folder " + dir + ": " + e.getMessage(), e);
@@ -229,6 +230,26 @@ public final class ImageFolderDataset implements Dataset {
         return ds;
     }
 
+    /**
+     * Folders and files that belong to the operating system or an archiver rather than to the data: dot-names
+     * ({@code .DS_Store}, {@code .git}, AppleDouble {@code ._x.jpg}), macOS zip metadata ({@code __MACOSX}),
+     * Windows' {@code $RECYCLE.BIN} and {@code System Volume Information}, Synology's {@code @eaDir}, {@code Thumbs.db}.
+     */
+    static boolean isHiddenOrSystem(String name) {
+        return name.startsWith(".") || name.equals("__MACOSX") || name.equalsIgnoreCase("$RECYCLE.BIN")
+                || name.equals("System Volume Information") || name.equals("@eaDir") || name.equalsIgnoreCase("Thumbs.db");
+    }
+
+    /** Whether a component of {@code file}'s path below {@code dir} is hidden or OS metadata. */
+    private static boolean hiddenBelow(Path dir, Path file) {
+        for (Path part : dir.relativize(file)) {
+            if (isHiddenOrSystem(part.toString())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean hasImageExtension(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
@@ -256,6 +277,10 @@ public final class ImageFolderDataset implements Dataset {
                     int h = reader.getHeight(0);
                     if (w <= 0 || h <= 0) {
                         return "bad size " + w + "x" + h;
+                    }
+                    if ((long) w * h > dev.nfnets.core.io.Limits.maxImagePixels()) {
+                        return w + "x" + h + " pixels, more than the limit of " + dev.nfnets.core.io.Limits.maxImagePixels()
+                                + " (-D" + dev.nfnets.core.io.Limits.MAX_IMAGE_PIXELS + ")";
                     }
                 } finally {
                     reader.dispose();
@@ -323,7 +348,9 @@ public final class ImageFolderDataset implements Dataset {
         try {
             rgb = decodeRgb(file);
         } catch (IOException e) {
-            throw new UncheckedIOException(e.getMessage(), e);
+            failedAtRuntime(file, e);
+            java.util.Arrays.fill(dstCHW, 0, n, 0f);   // the normalised mean image: carries no signal for its label
+            return;
         }
         FloatImage out = resizeAndCrop(rgb, options);
         float[] d = out.data();
@@ -343,7 +370,9 @@ public final class ImageFolderDataset implements Dataset {
         try {
             rgb = decodeRgb(files.get(index));
         } catch (IOException e) {
-            throw new UncheckedIOException(e.getMessage(), e);
+            failedAtRuntime(files.get(index), e);
+            int s = options.cropSize();
+            return new FloatImage(new float[3 * s * s], 3, s, s);   // the normalised mean image
         }
         options.normalization().normalizeInPlace(rgb.data(), 3, rgb.plane());
         return rgb;
@@ -353,6 +382,62 @@ public final class ImageFolderDataset implements Dataset {
     public int label(int index) {
         Objects.checkIndex(index, files.size());
         return labels[index];
+    }
+
+    /**
+     * A file that passed the index-time check but failed to decode (truncated or corrupt pixel data): the run goes
+     * on with the mean image in its place, and one WARN per file names it ({@link #failedFiles()} lists them all).
+     */
+    private void failedAtRuntime(Path file, IOException e) {
+        synchronized (failed) {
+            if (failed.add(root.relativize(file).toString())) {
+                LOG.warn("{}: cannot decode ({}); used as the mean image from now on. {} file(s) of {} failed so far: {}", file,
+                        e.getMessage(), failed.size(), root, String.join(", ", failed));
+            }
+        }
+    }
+
+    /** Files that passed the index-time check but failed to decode later, relative to the root. */
+    public java.util.Set<String> failedFiles() {
+        synchronized (failed) {
+            return java.util.Set.copyOf(failed);
+        }
+    }
+
+    /**
+     * This dataset labelled by {@code names} (e.g. the training set's classes): each of its classes takes the index of
+     * the same name there, so a test folder with fewer classes, or a training run's {@code classes.txt}, scores
+     * against the right outputs.
+     *
+     * @throws IllegalArgumentException naming both lists when one of this dataset's classes with images is not in
+     *                                  {@code names}
+     */
+    public ImageFolderDataset relabelledAs(List<String> names) {
+        if (names.equals(classNames)) {
+            return this;
+        }
+        java.util.Map<String, Integer> index = new java.util.HashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            index.put(names.get(i), i);
+        }
+        List<String> unknown = new ArrayList<>();
+        int[] mapped = new int[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            Integer k = index.get(classNames.get(labels[i]));
+            if (k == null) {
+                if (!unknown.contains(classNames.get(labels[i]))) {
+                    unknown.add(classNames.get(labels[i]));
+                }
+            } else {
+                mapped[i] = k;
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("the classes of " + root + " " + classNames + " do not match the expected classes "
+                    + names + ": " + unknown + " " + (unknown.size() == 1 ? "is" : "are") + " not among them");
+        }
+        LOG.info("{}: classes {} scored against the classes {} by name", root, classNames, names);
+        return new ImageFolderDataset(root, options, List.copyOf(names), files, mapped, skipped);
     }
 
     /** The file of example {@code index}. */

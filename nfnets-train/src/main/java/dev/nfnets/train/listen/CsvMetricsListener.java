@@ -12,7 +12,9 @@ import java.util.Locale;
 /**
  * Appends one row per step to {@code metrics.csv}, one per epoch to {@code eval.csv} and one per AGC
  * parameter group and step to {@code agc.csv} in a run folder,
- * flushed as it goes so a crashed run keeps its history. A resumed run appends to the same files.
+ * flushed as it goes so a crashed run keeps its history. A resumed run appends to the same files after cutting them
+ * back to the step it starts from: rows a killed run wrote after its last checkpoint are dropped (they are trained
+ * again), so every step appears once; a run starting at step 0 starts the files afresh.
  */
 public final class CsvMetricsListener implements TrainingListener {
     public static final String STEPS_FILE = "metrics.csv";
@@ -41,11 +43,49 @@ public final class CsvMetricsListener implements TrainingListener {
     public void onStart(long startStep, long totalSteps) {
         try {
             Files.createDirectories(dir);
+            truncateAfter(dir.resolve(STEPS_FILE), 0, startStep);
+            truncateAfter(dir.resolve(EPOCHS_FILE), 1, startStep);
+            truncateAfter(dir.resolve(AGC_FILE), 0, startStep);
             steps = open(dir.resolve(STEPS_FILE), "step,epoch,loss,accuracy,lr,images_per_s,agc_clipped_fraction,agc_max_ratio,elapsed_s");
             epochs = open(dir.resolve(EPOCHS_FILE), "epoch,step,train_loss,train_accuracy,test_top1,test_top5,test_loss,ema,elapsed_s");
             agc = open(dir.resolve(AGC_FILE), "step,group,units,clipped,clipped_fraction,max_ratio");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write metrics into " + dir, e);
+        }
+    }
+
+    /**
+     * Keeps the header and the rows whose step (column {@code stepColumn}) is at most {@code lastStep}, replacing the
+     * file atomically; a file that holds no later row is left untouched.
+     */
+    static void truncateAfter(Path file, int stepColumn, long lastStep) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        java.util.List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        StringBuilder kept = new StringBuilder();
+        int dropped = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (i > 0 && !line.isEmpty()) {
+                String[] cols = line.split(",", -1);
+                long step;
+                try {
+                    step = Long.parseLong(cols[Math.min(stepColumn, cols.length - 1)].trim());
+                } catch (NumberFormatException e) {
+                    step = Long.MAX_VALUE;   // a half-written row of a killed run
+                }
+                if (step > lastStep || cols.length != lines.get(0).split(",", -1).length) {   // later, or cut short by a kill
+                    dropped++;
+                    continue;
+                }
+            }
+            kept.append(line).append(System.lineSeparator());
+        }
+        if (dropped > 0) {
+            dev.nfnets.core.io.AtomicFiles.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+            org.slf4j.LoggerFactory.getLogger(CsvMetricsListener.class).info("{}: dropped {} row(s) after step {} (written "
+                    + "after the checkpoint this run starts from)", file, dropped, lastStep);
         }
     }
 
