@@ -30,9 +30,16 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** What {@link #read} returns. */
+    /** Metadata key of the frozen parameters' names, comma-separated. */
+    static final String FROZEN_KEY = "frozen";
+
+    /**
+     * What {@link #read} returns.
+     *
+     * @param frozen names of the parameters that were frozen (not trained) when the checkpoint was written
+     */
     public record State(long step, TrainingConfig config, Map<String, INDArray> model, Map<String, INDArray> optimizer,
-                        Map<String, INDArray> ema) {
+                        Map<String, INDArray> ema, java.util.Set<String> frozen) {
     }
 
     public static void save(Path file, long step, TrainingConfig config, NFNet model, Optimizer optimizer, Ema ema)
@@ -48,6 +55,8 @@ public final class Checkpoint {
         meta.put("step", Long.toString(step));
         meta.put("config", ConfigJson.toJson(model.config()));
         meta.put("training", config.toJson());
+        meta.put(FROZEN_KEY, String.join(",", model.namedParameters().entrySet().stream().filter(e -> e.getValue().isFrozen())
+                .map(Map.Entry::getKey).toList()));
         Safetensors.write(file, tensors, meta);
     }
 
@@ -79,7 +88,10 @@ public final class Checkpoint {
         } catch (NumberFormatException | NullPointerException e) {
             throw new IOException(file + ": checkpoint metadata has no valid 'step'", e);
         }
-        return new State(step, TrainingConfig.fromJson(meta.get("training")), model, opt, ema);
+        String frozen = meta.getOrDefault(FROZEN_KEY, "");
+        java.util.Set<String> frozenNames = frozen.isBlank() ? java.util.Set.of()
+                : new java.util.LinkedHashSet<>(java.util.List.of(frozen.split(",")));
+        return new State(step, TrainingConfig.fromJson(meta.get("training")), model, opt, ema, frozenNames);
     }
 
     /** Puts a checkpoint's parameters into {@code model}, checking names and shapes of everything first. */

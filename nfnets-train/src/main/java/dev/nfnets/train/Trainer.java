@@ -84,6 +84,9 @@ public final class Trainer {
         if (test != null) {
             checkCompatible(config, test);
         }
+        if (model.classNames().isEmpty()) {
+            model.setClassNames(train.classNames());   // saved with the weights, so a classifier prints them
+        }
         this.loader = buildLoader(config, train);
         long perEpoch = loader.batchesPerEpoch();
         if (perEpoch == 0) {
@@ -174,6 +177,7 @@ public final class Trainer {
         }
         checkResumable(s.config(), config, checkpoint);
         Checkpoint.restoreModel(model, s.model(), checkpoint);
+        restoreFrozen(s.frozen(), checkpoint);
         optimizer.loadState(s.optimizer());
         sgd.validateState(model.namedParameters());
         optimizer.setStepCount(s.step());
@@ -182,6 +186,35 @@ public final class Trainer {
         }
         step = s.step();
         log.info("resumed from {} at step {}", checkpoint, step);
+    }
+
+    /**
+     * Freezes what the checkpoint's run froze. A model that already has frozen parameters (e.g. {@code --freeze} given
+     * again) must have exactly those.
+     */
+    private void restoreFrozen(java.util.Set<String> frozen, Path checkpoint) {
+        Map<String, Parameter> params = model.namedParameters();
+        java.util.Set<String> now = new java.util.LinkedHashSet<>();
+        params.forEach((k, p) -> {
+            if (p.isFrozen()) {
+                now.add(k);
+            }
+        });
+        if (!now.isEmpty() && !now.equals(frozen)) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was trained with " + frozen.size()
+                    + " frozen parameter tensors" + (frozen.isEmpty() ? "" : " (" + String.join(", ", frozen) + ")")
+                    + ", not the " + now.size() + " frozen now; resume without --freeze to keep the run's");
+        }
+        for (String name : frozen) {
+            Parameter p = params.get(name);
+            if (p == null) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " freezes '" + name + "', which the model lacks");
+            }
+            p.setFrozen(true);
+        }
+        if (now.isEmpty() && !frozen.isEmpty()) {
+            log.info("keeping the {} frozen parameter tensors of {}", frozen.size(), checkpoint);
+        }
     }
 
     /** Deletes temp files left by saves that were killed midway ({@code .<name>.<random>.tmp}). */

@@ -45,8 +45,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         NFNet net = new NFNet(mc);
         Weights.load(net, wf, name -> false);
-        DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);
+        DataSets.Pair ds = DataSets.resolve(data, fashionDir, null,
+                DataSets.folderOptions(mc.inChannels(), null, imageSize == null ? mc.testSize() : imageSize, null));
         var test = ds.test() != null ? ds.test() : ds.train();
+        System.out.println("evaluating on " + DataSets.describe(test) + (ds.test() == null ? " (a folder of class folders: all of it)" : ""));
         if (test.numClasses() != mc.numClasses() || test.channels() != mc.inChannels()) {
             throw new IllegalArgumentException("the data (" + test.description() + ": " + test.numClasses() + " classes, "
                     + test.channels() + " channels) does not fit the model (" + mc.numClasses() + " classes, "
