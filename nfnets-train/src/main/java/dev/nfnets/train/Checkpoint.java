@@ -36,14 +36,21 @@ public final class Checkpoint {
     /**
      * What {@link #read} returns.
      *
-     * @param frozen names of the parameters that were frozen (not trained) when the checkpoint was written
+     * @param frozen   names of the parameters that were frozen (not trained) when the checkpoint was written
+     * @param metadata the file's metadata (format, step, configs, and what the trainer added)
      */
     public record State(long step, TrainingConfig config, Map<String, INDArray> model, Map<String, INDArray> optimizer,
-                        Map<String, INDArray> ema, java.util.Set<String> frozen) {
+                        Map<String, INDArray> ema, java.util.Set<String> frozen, Map<String, String> metadata) {
     }
 
     public static void save(Path file, long step, TrainingConfig config, NFNet model, Optimizer optimizer, Ema ema)
             throws IOException {
+        save(file, step, config, model, optimizer, ema, Map.of());
+    }
+
+    /** {@link #save(Path, long, TrainingConfig, NFNet, Optimizer, Ema)} with extra metadata entries. */
+    public static void save(Path file, long step, TrainingConfig config, NFNet model, Optimizer optimizer, Ema ema,
+                            Map<String, String> extra) throws IOException {
         Map<String, NpyArray> tensors = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> tensors.put("model/" + k, NpyArray.fromINDArray(p.value())));
         optimizer.state().forEach((k, v) -> tensors.put("optimizer/" + k, NpyArray.fromINDArray(v)));
@@ -55,6 +62,7 @@ public final class Checkpoint {
         meta.put("step", Long.toString(step));
         meta.put("config", ConfigJson.toJson(model.config()));
         meta.put("training", config.toJson());
+        meta.putAll(extra);
         meta.put(FROZEN_KEY, String.join(",", model.namedParameters().entrySet().stream().filter(e -> e.getValue().isFrozen())
                 .map(Map.Entry::getKey).toList()));
         Safetensors.write(file, tensors, meta);
@@ -91,7 +99,7 @@ public final class Checkpoint {
         String frozen = meta.getOrDefault(FROZEN_KEY, "");
         java.util.Set<String> frozenNames = frozen.isBlank() ? java.util.Set.of()
                 : new java.util.LinkedHashSet<>(java.util.List.of(frozen.split(",")));
-        return new State(step, TrainingConfig.fromJson(meta.get("training")), model, opt, ema, frozenNames);
+        return new State(step, TrainingConfig.fromJson(meta.get("training")), model, opt, ema, frozenNames, Map.copyOf(meta));
     }
 
     /** Puts a checkpoint's parameters into {@code model}, checking names and shapes of everything first. */

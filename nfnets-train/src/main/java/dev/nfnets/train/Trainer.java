@@ -49,6 +49,8 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
     public static final String CHECKPOINT_FILE = "checkpoint.safetensors";
     public static final String WEIGHTS_FILE = "weights.safetensors";
+    /** The weights of the epoch with the best test top-1 so far (EMA ones when EMA is on), beside the final ones. */
+    public static final String BEST_WEIGHTS_FILE = "weights-best.safetensors";
 
     private final TrainingConfig config;
     private final NFNet model;
@@ -64,6 +66,11 @@ public final class Trainer {
     private final long totalSteps;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private long step;
+    private Best best;
+
+    /** The evaluation with the best test top-1 so far; its weights are in {@link #BEST_WEIGHTS_FILE}. */
+    public record Best(int epoch, long step, double top1) {
+    }
 
     /** Result of {@link #fit()}: the final evaluation (EMA weights when enabled) and where things were written. */
     public record Result(long steps, Evaluator.Result test, Path runDir, Path weights, Path checkpoint, double seconds) {
@@ -164,6 +171,11 @@ public final class Trainer {
         return step;
     }
 
+    /** The best evaluation so far (also of a resumed run's earlier part), if any ran. */
+    public java.util.Optional<Best> best() {
+        return java.util.Optional.ofNullable(best);
+    }
+
     public Path checkpointFile() {
         return runDir.resolve(CHECKPOINT_FILE);
     }
@@ -185,6 +197,11 @@ public final class Trainer {
             ema.load(s.ema());
         }
         step = s.step();
+        String b = s.metadata().get("best");
+        if (b != null) {
+            String[] p = b.split(",");
+            best = new Best(Integer.parseInt(p[0]), Long.parseLong(p[1]), Double.parseDouble(p[2]));
+        }
         log.info("resumed from {} at step {}", checkpoint, step);
     }
 
@@ -225,7 +242,8 @@ public final class Trainer {
         try (var files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String n = p.getFileName().toString();
-                if (n.startsWith(".") && n.endsWith(".tmp") && (n.startsWith("." + CHECKPOINT_FILE) || n.startsWith("." + WEIGHTS_FILE))) {
+                if (n.startsWith(".") && n.endsWith(".tmp") && (n.startsWith("." + CHECKPOINT_FILE) || n.startsWith("." + WEIGHTS_FILE)
+                        || n.startsWith("." + BEST_WEIGHTS_FILE))) {
                     Files.deleteIfExists(p);
                     log.info("removed {} left by an interrupted save", p);
                 }
@@ -313,6 +331,12 @@ public final class Trainer {
                     if (r != null) {
                         lastEval = r;
                         lastEvalStep = step;
+                        if (best == null || r.top1() > best.top1()) {
+                            best = new Best(epoch, step, r.top1());
+                            Checkpoint.exportWeights(runDir.resolve(BEST_WEIGHTS_FILE), model, ema);
+                            log.info("best test top-1 so far ({}%, epoch {}): weights in {}", String.format(java.util.Locale.ROOT,
+                                    "%.2f", 100 * r.top1()), epoch + 1, BEST_WEIGHTS_FILE);
+                        }
                     }
                     EpochMetrics em = new EpochMetrics(epoch, step, n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : accSum / n,
                             r == null ? Double.NaN : r.top1(), r == null ? Double.NaN : r.top5(), r == null ? Double.NaN : r.loss(),
@@ -371,7 +395,8 @@ public final class Trainer {
             throw bad.get();
         }
         Path file = checkpointFile();
-        Checkpoint.save(file, step, config, model, optimizer, ema);
+        Checkpoint.save(file, step, config, model, optimizer, ema, best == null ? Map.of()
+                : Map.of("best", best.epoch() + "," + best.step() + "," + best.top1()));
         listeners.forEach(l -> l.onCheckpoint(step, file));
     }
 

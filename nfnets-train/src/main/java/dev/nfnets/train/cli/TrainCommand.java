@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train (or fine-tune) an NFNet and evaluate it. With no options: the small 'mnist' NFNet on",
                 "Fashion-MNIST (the full set if /usr/share/datasets/fashion-mnist exists, else the embedded subset).",
-                "Writes checkpoint.safetensors, weights.safetensors, metrics.csv, eval.csv and curves.png into the run folder."})
+                "Writes checkpoint.safetensors, weights.safetensors (final), weights-best.safetensors (best test top-1),",
+                "classes.txt, metrics.csv, eval.csv, agc.csv, curves.png and agc.png into the run folder."})
 final class TrainCommand implements Callable<Integer> {
     /** Class names of the training data, one per line, written into the run folder for {@code predict}. */
     static final String CLASSES_FILE = "classes.txt";
@@ -237,6 +238,8 @@ final class TrainCommand implements Callable<Integer> {
                     100 * r.test().top5(), r.test().examples(), (emaDecay > 0 ? " (EMA weights)" : "")
                     + (ttaFlip ? " (flip test-time augmentation)" : ""));
         }
+        trainer.best().ifPresent(b -> System.out.printf(Locale.ROOT, "best test top-1 %.2f%% after epoch %d: %s%n", 100 * b.top1(),
+                b.epoch() + 1, Trainer.BEST_WEIGHTS_FILE));
         System.out.println("run folder: " + runDir.toAbsolutePath());
         return 0;
     }
