@@ -35,7 +35,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : WeightsCache.resolve(weights);
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig mc = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model"));

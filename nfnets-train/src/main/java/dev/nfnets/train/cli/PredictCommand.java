@@ -36,7 +36,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : WeightsCache.resolve(weights);
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig c = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model (e.g. --model f0)"));

@@ -106,7 +106,8 @@ final class TrainCommand implements Callable<Integer> {
             + "parameters of the run)")
     Path resume;
     @Option(names = "--init-from", description = "start from pretrained weights (.npz DeepMind, .safetensors timm or native, "
-            + "or a run folder); the classifier is re-initialised when the class count differs")
+            + "or a run folder; dm_nfnet_f0 .. dm_nfnet_f6: the copy 'nfnets models --download' keeps); the classifier is "
+            + "re-initialised when the class count differs")
     Path initFrom;
     @Option(names = "--freeze", split = ",", description = "parameter name prefixes to freeze, e.g. stem,stages.0 "
             + "(each must match a parameter; recorded in the checkpoint, so --resume keeps them)")
@@ -184,7 +185,7 @@ final class TrainCommand implements Callable<Integer> {
         NFNet net = new NFNet(mc, seed);
         if (initFrom != null) {
             NFNetConfig target = mc;
-            Path initFile = Files.isDirectory(initFrom) ? initFrom.resolve(Trainer.WEIGHTS_FILE) : initFrom;
+            Path initFile = Files.isDirectory(initFrom) ? initFrom.resolve(Trainer.WEIGHTS_FILE) : WeightsCache.resolve(initFrom);
             Weights.WeightFile wf = Weights.read(initFile);
             long fileClasses = classifierOutputs(wf, net);
             boolean newHead = fileClasses != target.numClasses();
