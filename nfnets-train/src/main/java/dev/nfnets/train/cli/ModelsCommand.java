@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "models", mixinStandardHelpOptions = true,
+        header = "List the built-in models and their published weights; download them.",
         description = {"List the built-in models (names, parameters, input sizes, multiply-accumulates) and where their",
                 "published weights live; --download fetches timm's copy of DeepMind's weights into the cache folder",
                 "($NFNETS_CACHE, else ~/.cache/nfnets), where --init-from dm_nfnet_f0 and --weights dm_nfnet_f0 find it."})
@@ -54,7 +55,7 @@ final class ModelsCommand implements Callable<Integer> {
         for (NFNetConfig c : models) {
             boolean mnist = c.inChannels() == 1;
             String k = mnist ? "" : c.name().substring(1);
-            String names = mnist ? "mnist" : "f" + k + ", dm_nfnet_f" + k;
+            String names = mnist ? "mnist" : k.equals("7") ? "f7" : "f" + k + ", dm_nfnet_f" + k;   // timm has no F7
             ModelSummary s = ModelSummary.of(c, c.testSize());
             String published = mnist ? "none (./nfnets train makes one)"
                     : WeightsCache.publishedVariant("f" + k).isPresent()

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Train or fine-tune an NFNet (default: Fashion-MNIST) and evaluate it.",
         description = {"Train (or fine-tune) an NFNet and evaluate it. With no options: the small 'mnist' NFNet on",
                 "Fashion-MNIST (the full set if /usr/share/datasets/fashion-mnist exists, else the embedded subset).",
                 "Writes checkpoint.safetensors, weights.safetensors (final), weights-best.safetensors (best test top-1),",

@@ -98,6 +98,10 @@ class FineTuneCliTest {
                 "--no-progress", "--resume", run.toString());
         assertEquals("0", r[0], r[1]);
         assertFrozenAsIn(pretrained, WeightFormat.TIMM, weights);
+        String[] e = run("eval", "--weights", run.toString(), "--data", images.toString());
+        assertEquals("0", e[0], e[1]);
+        assertTrue(e[1].contains("evaluating on image folder " + images) && e[1].contains("(a folder of class folders: all of it)"), e[1]);
+        assertFalse(e[1].contains("no evaluation"), e[1]);
         // --init-from a run folder
         String[] f = run("train", "--data", images.toString(), "--model", "mnist", "--init-from", run.toString(), "--steps", "1",
                 "--batch-size", "4", "--no-progress", "--run-dir", dir.resolve("run2").toString());

@@ -20,10 +20,24 @@ class ModelsCommandTest {
         assertEquals("0", r[0], r[1]);
         assertTrue(r[1].matches("(?s).*F0\\s+f0, dm_nfnet_f0\\s+71,489,284\\s+192/256\\s+12\\.38.*"), r[1]);
         assertTrue(r[1].contains("nfnet-mnist"), r[1]);
-        assertTrue(r[1].matches("(?s).*F7\\s+f7, dm_nfnet_f7 .* none\n.*"), r[1]);
+        assertTrue(r[1].matches("(?s).*F7\\s+f7 .* none\n.*"), r[1]);
         assertTrue(r[1].contains("https://huggingface.co/timm/dm_nfnet_f0.dm_in1k/resolve/main/model.safetensors"), r[1]);
         assertTrue(r[1].contains("https://storage.googleapis.com/dm-nfnets/F0_haiku.npz"), r[1]);
         assertTrue(r[1].contains("Cache folder: "), r[1]);
+    }
+
+    @Test
+    void helpListsEveryCommandWithAWholeSentence() {
+        String[] h = FineTuneCliTest.run("--help");
+        assertEquals("0", h[0], h[1]);
+        for (String header : new String[] {"Train or fine-tune an NFNet (default: Fashion-MNIST) and evaluate it.",
+                "Check the model against a DeepMind reference case (logits, loss, gradients, one step).",
+                "List the built-in models and their published weights; download them."}) {
+            assertTrue(h[1].replaceAll("\\s+", " ").contains(header), h[1]);
+        }
+        String[] b = FineTuneCliTest.run("bench", "--help");
+        assertFalse(b[1].contains("as many threads as processors"), b[1]);
+        assertTrue(b[1].replaceAll("\\s+", " ").contains("Native threads (ND4J, OpenMP, oneDNN) follow --threads"), b[1]);
     }
 
     @Test
