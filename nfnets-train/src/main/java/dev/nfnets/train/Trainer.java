@@ -92,7 +92,11 @@ public final class Trainer {
             checkCompatible(config, test);
         }
         if (model.classNames().isEmpty()) {
-            model.setClassNames(train.classNames());   // saved with the weights, so a classifier prints them
+            try {
+                model.setClassNames(train.classNames());   // saved with the weights, so a classifier prints them
+            } catch (IllegalArgumentException | NullPointerException e) {
+                log.warn("the class names of {} are not saved with the weights: {}", train.description(), e.getMessage());
+            }
         }
         this.loader = buildLoader(config, train);
         long perEpoch = loader.batchesPerEpoch();
