@@ -45,6 +45,7 @@ public class NFNet extends AbstractLayer {
 
     /** The input shape of the last training forward pass (the backward pass sizes its buffers from it). */
     private long[] cachedInputShape;
+    private List<String> classNames;
 
     /**
      * Builds the network with weights drawn from ND4J's global random generator as it stands; use
@@ -116,6 +117,37 @@ public class NFNet extends AbstractLayer {
         long s = seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
         org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(s == 0 ? 1 : s);
         return config;
+    }
+
+    /**
+     * The class names of the outputs, when known: set by whoever trains the model, saved in native weight files
+     * and restored by {@code Weights.load}; {@code NFNets.classifier(model)} prints them.
+     */
+    public java.util.Optional<List<String>> classNames() {
+        return java.util.Optional.ofNullable(classNames);
+    }
+
+    /**
+     * Names the model's outputs (null forgets them).
+     *
+     * @throws IllegalArgumentException when the count differs from the model's classes or a name is blank or
+     *                                  contains a line break
+     */
+    public void setClassNames(List<String> names) {
+        if (names == null) {
+            classNames = null;
+            return;
+        }
+        if (names.size() != config.numClasses()) {
+            throw new IllegalArgumentException("model '" + config.name() + "' has " + config.numClasses()
+                    + " classes, got " + names.size() + " class names");
+        }
+        for (String n : names) {
+            if (n == null || n.isBlank() || n.indexOf('\n') >= 0 || n.indexOf('\r') >= 0) {
+                throw new IllegalArgumentException("class names must be non-blank single lines, got '" + n + "'");
+            }
+        }
+        classNames = List.copyOf(names);
     }
 
     public NFNetConfig config() {

@@ -19,8 +19,10 @@ import java.util.Locale;
  * <pre>
  *   # DeepMind weights (converted to a real .npz, see docs/user-guide.md) or timm's dm_nfnet_f0 safetensors
  *   java ... dev.nfnets.examples.ClassifyImages --model f0 F0.npz cat.jpg dog.png
- *   # a weights.safetensors written by this library: the model config is inside the file
+ *   # a weights.safetensors written by this library, or its run folder: the model config and the class names
+ *   # ("Ankle boot") are inside the file
  *   java ... dev.nfnets.examples.ClassifyImages runs/fashion-mnist/weights.safetensors shirt.png
+ *   java ... dev.nfnets.examples.ClassifyImages runs/fashion-mnist shirt.png
  * </pre>
  *
  * {@code --model} takes f0..f7, mnist or a config JSON file. RGB models see the reference evaluation
@@ -69,7 +71,7 @@ public final class ClassifyImages {
 
     /** The {@code topK} best classes of each image (capped at the model's class count), best first. */
     public static List<List<Prediction>> classify(NFNet model, List<Path> images, int topK) throws IOException {
-        ImageClassifier classifier = NFNets.classifier(model);   // ImageNet names for 1000 classes
+        ImageClassifier classifier = NFNets.classifier(model);   // the model's class names, else ImageNet's for 1000 classes
         return classifier.classifyAll(images, Math.min(topK, model.config().numClasses()));
     }
 }

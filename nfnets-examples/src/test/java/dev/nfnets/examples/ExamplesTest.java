@@ -111,6 +111,14 @@ class ExamplesTest {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
         assertEquals(4, Files.readAllLines(dir.resolve(CsvMetricsListener.STEPS_FILE)).size());
+
+        // the documented ClassifyImages command on this run: Fashion-MNIST's names, from the weights themselves
+        Path png = dir.resolve("boot.png");
+        writePng(png, 28, 28, 2, 0);
+        NFNet run = ClassifyImages.loadModel(dir, null);
+        List<Prediction> top = ClassifyImages.classify(run, List.of(png), 10).get(0);
+        assertTrue(top.stream().anyMatch(p -> p.label().equals("Ankle boot")), top.toString());
+        assertTrue(top.stream().noneMatch(p -> p.label().startsWith("class ")), top.toString());
     }
 
     @Test

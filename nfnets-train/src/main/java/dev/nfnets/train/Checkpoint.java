@@ -31,13 +31,27 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** What {@link #read} returns. */
+    /** Metadata key of the frozen parameters' names, comma-separated. */
+    static final String FROZEN_KEY = "frozen";
+
+    /**
+     * What {@link #read} returns.
+     *
+     * @param frozen   names of the parameters that were frozen (not trained) when the checkpoint was written
+     * @param metadata the file's metadata (format, step, configs, and what the trainer added)
+     */
     public record State(long step, TrainingConfig config, Map<String, INDArray> model, Map<String, INDArray> optimizer,
-                        Map<String, INDArray> ema) {
+                        Map<String, INDArray> ema, java.util.Set<String> frozen, Map<String, String> metadata) {
     }
 
     public static void save(Path file, long step, TrainingConfig config, NFNet model, Optimizer optimizer, Ema ema)
             throws IOException {
+        save(file, step, config, model, optimizer, ema, Map.of());
+    }
+
+    /** {@link #save(Path, long, TrainingConfig, NFNet, Optimizer, Ema)} with extra metadata entries. */
+    public static void save(Path file, long step, TrainingConfig config, NFNet model, Optimizer optimizer, Ema ema,
+                            Map<String, String> extra) throws IOException {
         Map<String, NpyArray> tensors = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> tensors.put("model/" + k, NpyArray.fromINDArray(p.value())));
         optimizer.state().forEach((k, v) -> tensors.put("optimizer/" + k, NpyArray.fromINDArray(v)));
@@ -49,6 +63,9 @@ public final class Checkpoint {
         meta.put("step", Long.toString(step));
         meta.put("config", ConfigJson.toJson(model.config()));
         meta.put("training", config.toJson());
+        meta.putAll(extra);
+        meta.put(FROZEN_KEY, String.join(",", model.namedParameters().entrySet().stream().filter(e -> e.getValue().isFrozen())
+                .map(Map.Entry::getKey).toList()));
         meta.put(WeightChecks.CHECKSUM_KEY, WeightChecks.checksum(tensors));
         Safetensors.write(file, tensors, meta);
     }
@@ -96,7 +113,10 @@ public final class Checkpoint {
         } catch (RuntimeException e) {
             throw new IOException(file + ": malformed training settings in the checkpoint's metadata: " + e.getMessage(), e);
         }
-        return new State(step, training, model, opt, ema);
+        String frozen = meta.getOrDefault(FROZEN_KEY, "");
+        java.util.Set<String> frozenNames = frozen.isBlank() ? java.util.Set.of()
+                : new java.util.LinkedHashSet<>(java.util.List.of(frozen.split(",")));
+        return new State(step, training, model, opt, ema, frozenNames, Map.copyOf(meta));
     }
 
     /** Puts a checkpoint's parameters into {@code model}, checking names and shapes of everything first. */

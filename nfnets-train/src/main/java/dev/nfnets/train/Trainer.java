@@ -49,6 +49,8 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
     public static final String CHECKPOINT_FILE = "checkpoint.safetensors";
     public static final String WEIGHTS_FILE = "weights.safetensors";
+    /** The weights of the epoch with the best test top-1 so far (EMA ones when EMA is on), beside the final ones. */
+    public static final String BEST_WEIGHTS_FILE = "weights-best.safetensors";
 
     private final TrainingConfig config;
     private final NFNet model;
@@ -64,6 +66,11 @@ public final class Trainer {
     private final long totalSteps;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private long step;
+    private Best best;
+
+    /** The evaluation with the best test top-1 so far; its weights are in {@link #BEST_WEIGHTS_FILE}. */
+    public record Best(int epoch, long step, double top1) {
+    }
 
     /** Result of {@link #fit()}: the final evaluation (EMA weights when enabled) and where things were written. */
     public record Result(long steps, Evaluator.Result test, Path runDir, Path weights, Path checkpoint, double seconds) {
@@ -83,6 +90,13 @@ public final class Trainer {
         checkCompatible(config, train);
         if (test != null) {
             checkCompatible(config, test);
+        }
+        if (model.classNames().isEmpty()) {
+            try {
+                model.setClassNames(train.classNames());   // saved with the weights, so a classifier prints them
+            } catch (IllegalArgumentException | NullPointerException e) {
+                log.warn("the class names of {} are not saved with the weights: {}", train.description(), e.getMessage());
+            }
         }
         this.loader = buildLoader(config, train);
         long perEpoch = loader.batchesPerEpoch();
@@ -161,6 +175,11 @@ public final class Trainer {
         return step;
     }
 
+    /** The best evaluation so far (also of a resumed run's earlier part), if any ran. */
+    public java.util.Optional<Best> best() {
+        return java.util.Optional.ofNullable(best);
+    }
+
     public Path checkpointFile() {
         return runDir.resolve(CHECKPOINT_FILE);
     }
@@ -183,6 +202,7 @@ public final class Trainer {
         }
         checkResumable(s.config(), config, checkpoint, newSchedule);
         Checkpoint.restoreModel(model, s.model(), checkpoint);
+        restoreFrozen(s.frozen(), checkpoint);
         optimizer.loadState(s.optimizer());
         sgd.validateState(model.namedParameters());
         optimizer.setStepCount(s.step());
@@ -190,10 +210,44 @@ public final class Trainer {
             ema.load(s.ema());
         }
         step = s.step();
+        String b = s.metadata().get("best");
+        if (b != null) {
+            String[] p = b.split(",");
+            best = new Best(Integer.parseInt(p[0]), Long.parseLong(p[1]), Double.parseDouble(p[2]));
+        }
         log.info("resumed from {} at step {}", checkpoint, step);
     }
 
-    /** Deletes temp files left by atomic writes that were killed midway ({@code .<name>.<random>.tmp}). */
+    /**
+     * Freezes what the checkpoint's run froze. A model that already has frozen parameters (e.g. {@code --freeze} given
+     * again) must have exactly those.
+     */
+    private void restoreFrozen(java.util.Set<String> frozen, Path checkpoint) {
+        Map<String, Parameter> params = model.namedParameters();
+        java.util.Set<String> now = new java.util.LinkedHashSet<>();
+        params.forEach((k, p) -> {
+            if (p.isFrozen()) {
+                now.add(k);
+            }
+        });
+        if (!now.isEmpty() && !now.equals(frozen)) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was trained with " + frozen.size()
+                    + " frozen parameter tensors" + (frozen.isEmpty() ? "" : " (" + String.join(", ", frozen) + ")")
+                    + ", not the " + now.size() + " frozen now; resume without --freeze to keep the run's");
+        }
+        for (String name : frozen) {
+            Parameter p = params.get(name);
+            if (p == null) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " freezes '" + name + "', which the model lacks");
+            }
+            p.setFrozen(true);
+        }
+        if (now.isEmpty() && !frozen.isEmpty()) {
+            log.info("keeping the {} frozen parameter tensors of {}", frozen.size(), checkpoint);
+        }
+    }
+
+    /** Deletes temp files left by saves that were killed midway ({@code .<name>.<random>.tmp}). */
     static void removeStaleTempFiles(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
@@ -305,6 +359,12 @@ public final class Trainer {
                     if (r != null) {
                         lastEval = r;
                         lastEvalStep = step;
+                        if (best == null || r.top1() > best.top1()) {
+                            best = new Best(epoch, step, r.top1());
+                            Checkpoint.exportWeights(runDir.resolve(BEST_WEIGHTS_FILE), model, ema);
+                            log.info("best test top-1 so far ({}%, epoch {}): weights in {}", String.format(java.util.Locale.ROOT,
+                                    "%.2f", 100 * r.top1()), epoch + 1, BEST_WEIGHTS_FILE);
+                        }
                     }
                     EpochMetrics em = new EpochMetrics(epoch, step, n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : accSum / n,
                             r == null ? Double.NaN : r.top1(), r == null ? Double.NaN : r.top5(), r == null ? Double.NaN : r.loss(),
@@ -363,7 +423,8 @@ public final class Trainer {
             throw bad.get();
         }
         Path file = checkpointFile();
-        Checkpoint.save(file, step, config, model, optimizer, ema);
+        Checkpoint.save(file, step, config, model, optimizer, ema, best == null ? Map.of()
+                : Map.of("best", best.epoch() + "," + best.step() + "," + best.top1()));
         listeners.forEach(l -> l.onCheckpoint(step, file));
     }
 

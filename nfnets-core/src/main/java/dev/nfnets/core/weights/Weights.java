@@ -42,6 +42,8 @@ import java.util.function.Predicate;
 public final class Weights {
     private static final Logger log = LoggerFactory.getLogger(Weights.class);
     public static final String NATIVE_FORMAT_TAG = "nfnets-java";
+    /** Metadata key of a native file's class names, one per line. */
+    public static final String CLASSES_KEY = "classes";
 
     private Weights() {
     }
@@ -66,6 +68,12 @@ public final class Weights {
             }
             WeightChecks.requireConfigMatchesTensors(c, this);
             return Optional.of(c);
+        }
+
+        /** The class names stored in a native file's metadata (written from {@link NFNet#classNames()}), if any. */
+        public Optional<List<String>> classNames() {
+            String lines = metadata.get(CLASSES_KEY);
+            return lines == null || lines.isBlank() ? Optional.empty() : Optional.of(List.of(lines.split("\n", -1)));
         }
     }
 
@@ -148,6 +156,16 @@ public final class Weights {
                 p.assign(e.layout().fromExternal(ext, e.ourShape()).castTo(p.dataType()));
             }
         }
+        boolean classifierLoaded = entries.values().stream().noneMatch(e -> e.ours().startsWith("classifier.") && skip.test(e.ours()));
+        Optional<List<String>> names = file.classNames();
+        if (classifierLoaded && names.isPresent()) {
+            if (names.get().size() == model.config().numClasses()) {
+                model.setClassNames(names.get());
+            } else {
+                log.warn("{} names {} classes but its classifier has {}: class names ignored", file.path(), names.get().size(),
+                        model.config().numClasses());
+            }
+        }
         log.info("loaded {} tensors from {} ({} naming)", entries.size(), file.path(), file.format());
     }
 
@@ -181,6 +199,7 @@ public final class Weights {
             if (format == WeightFormat.NATIVE) {
                 meta.put("format", NATIVE_FORMAT_TAG);
                 meta.put("config", ConfigJson.toJson(model.config()));
+                model.classNames().ifPresent(names -> meta.put(CLASSES_KEY, String.join("\n", names)));
                 meta.put(WeightChecks.CHECKSUM_KEY, WeightChecks.checksum(out));
             } else {
                 meta.put("format", "pt");
@@ -188,6 +207,52 @@ public final class Weights {
             Safetensors.write(path, out, meta);
         }
         log.info("saved {} tensors to {} ({} naming)", out.size(), path, format);
+    }
+
+    /**
+     * The built-in config ({@code mnist}, {@code f0}..{@code f7}) whose parameters a file holds, with the file's
+     * class count and input channels, told by the number of values and of tensors alone (nothing is allocated);
+     * for hints such as "this file fits nfnet-f0". Empty when none fits.
+     */
+    public static Optional<NFNetConfig> knownConfigFor(WeightFile file) {
+        long values = 0;
+        for (NpyArray t : file.tensors().values()) {
+            long n = 1;
+            for (long d : t.shape()) {
+                n *= d;
+            }
+            values += n;
+        }
+        List<NFNetConfig> known = new ArrayList<>();
+        known.add(NFNetConfig.mnist());
+        for (int k = 0; k <= 7; k++) {
+            known.add(NFNetConfig.variant(k));
+        }
+        for (NFNetConfig base : known) {
+            for (int channels : new int[] {base.inChannels(), base.inChannels() == 1 ? 3 : 1}) {
+                NFNetConfig c = NFNetConfig.builder(base).inChannels(channels).numClasses(1).build();
+                long one = dev.nfnets.core.ModelSummary.of(c, c.trainSize()).totalParams();
+                long perClass = dev.nfnets.core.ModelSummary.of(NFNetConfig.builder(c).numClasses(2).build(), c.trainSize())
+                        .totalParams() - one;
+                long extra = values - one;
+                if (extra >= 0 && perClass > 0 && extra % perClass == 0 && extra / perClass < Integer.MAX_VALUE) {
+                    NFNetConfig fit = NFNetConfig.builder(c).numClasses((int) (1 + extra / perClass)).build();
+                    if (tensorCount(fit) == file.tensors().size()) {
+                        return Optional.of(fit);
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** How many parameter tensors a model of {@code c} has (every format stores one tensor per parameter). */
+    static int tensorCount(NFNetConfig c) {
+        int n = 3 * c.stemChannels().length;   // WS convolutions: kernel, gain, bias
+        for (dev.nfnets.core.NFBlock.BlockSpec b : c.blocks()) {
+            n += 4 * 3 + 1 + (b.projection() ? 3 : 0) + (b.seHidden() > 0 ? 4 : 0);
+        }
+        return n + (c.finalConvChannels() > 0 ? 3 : 0) + 2;
     }
 
     /** The model's parameters under {@code format}'s names and layouts. */

@@ -16,12 +16,13 @@ import java.util.concurrent.Callable;
  * </pre>
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "Time forward or training steps of a model on random input; report speed and memory.",
         description = {"Time forward or full training steps of a model on random N(0,1) input and report median ms/step,"
                 + " images/s, achieved GFLOP/s (2 x MACs x batch, x3 for a training step) and resident memory"
                 + " (VmHWM = peak of the whole process, VmRSS = now).",
                 "A training step is forward, cross-entropy with label smoothing 0.1, backward, AGC + SGD (Nesterov 0.9,"
-                        + " weight decay 2e-5) and zeroGrad. ND4J uses as many threads as processors; set OMP_NUM_THREADS"
-                        + " to change that."})
+                        + " weight decay 2e-5) and zeroGrad. Native threads (ND4J, OpenMP, oneDNN) follow --threads: auto is 1"
+                        + " for models under 100M multiply-accumulates per image, else all cores; an OMP_NUM_THREADS you set wins."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "f0", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "check-reference", mixinStandardHelpOptions = true,
+        header = "Check the model against a DeepMind reference case (logits, loss, gradients, one step).",
         description = {"Check this implementation against a reference case folder (meta.json + weights, input, logits, loss,",
                 "optionally grads.npz and step1.npz). Exits 1 if any error exceeds its tolerance."})
 final class CheckReferenceCommand implements Callable<Integer> {

@@ -16,11 +16,19 @@ final class DataSets {
     private DataSets() {
     }
 
+    /** {@link #resolve(String, Path, Path, ImageFolderDataset.Options)} with RGB folder options for {@code imageSize}. */
     static Pair resolve(String data, Path fashionDir, Path testData, int imageSize) {
+        return resolve(data, fashionDir, testData, ImageFolderDataset.Options.of(imageSize));
+    }
+
+    /**
+     * The training and test sets; image folders are read with {@code folderOptions}. The test set is null when an
+     * image folder has no test folder. Prints nothing: the commands say what they use.
+     */
+    static Pair resolve(String data, Path fashionDir, Path testData, ImageFolderDataset.Options folderOptions) {
         if (data.equalsIgnoreCase("fashion-mnist") || data.equalsIgnoreCase("fashion_mnist")) {
             FashionMnist train = FashionMnist.load(Split.TRAIN, fashionDir);
             FashionMnist test = FashionMnist.load(Split.TEST, fashionDir);
-            System.out.println("data: " + train.source());
             return new Pair(train, test);
         }
         Path dir = Path.of(data);
@@ -37,10 +45,9 @@ final class DataSets {
                 }
             }
         }
-        Dataset train = ImageFolderDataset.open(trainDir, imageSize);
-        Dataset test = testDir == null ? null : align(ImageFolderDataset.open(testDir, imageSize), train.classNames(),
+        Dataset train = ImageFolderDataset.open(trainDir, folderOptions);
+        Dataset test = testDir == null ? null : align(ImageFolderDataset.open(testDir, folderOptions), train.classNames(),
                 "the training folder " + trainDir);
-        System.out.println("data: " + train.description() + (test == null ? " (no test folder: no evaluation)" : "; test: " + test.description()));
         return new Pair(train, test);
     }
 
@@ -71,5 +78,34 @@ final class DataSets {
             throw new IllegalArgumentException(file + ": lists no class names");
         }
         return names;
+    }
+
+    /** What a data set is, for the commands' "data:" lines (Fashion-MNIST: where it comes from). */
+    static String describe(Dataset d) {
+        if (d instanceof FashionMnist f) {
+            return f.source().contains("Fashion-MNIST") ? f.source() : "Fashion-MNIST " + f.source();
+        }
+        return d.description();
+    }
+
+    /**
+     * Image-folder options for a model: its input channels unless {@code channels} is given, crop {@code size}, and
+     * the shorter side resized to {@code resize} when given, else to {@code size + 32} (the reference's margin) for
+     * RGB and to {@code size} with both sides squashed (the whole image, as {@code predict} prepares one-channel
+     * models' images) for grey.
+     */
+    static ImageFolderDataset.Options folderOptions(int modelChannels, Integer channels, int size, Integer resize) {
+        int c = channels != null ? channels : modelChannels == 1 ? 1 : 3;
+        if (c != 1 && c != 3) {
+            throw new IllegalArgumentException("--channels must be 1 (grey) or 3 (RGB), got " + c);
+        }
+        ImageFolderDataset.Options o = c == 1 ? ImageFolderDataset.Options.grey(size) : ImageFolderDataset.Options.of(size);
+        if (resize != null) {
+            if (resize < size) {
+                throw new IllegalArgumentException("--resize (" + resize + ") must be at least the crop size (" + size + ")");
+            }
+            o = o.withResizeShorter(resize).withSquash(false);
+        }
+        return o;
     }
 }

@@ -39,7 +39,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         OptionChecks.check(spec, java.util.Set.of("--batch-size"), java.util.Set.of());
         OptionChecks.checkSize(spec, "--image-size", imageSize);
-        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : WeightsCache.resolve(weights);
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig mc = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model"));
@@ -49,12 +49,14 @@ final class EvalCommand implements Callable<Integer> {
         }
         NFNet net = new NFNet(mc);
         Weights.load(net, wf, name -> false);
-        DataSets.Pair ds = DataSets.resolve(data, fashionDir, null, imageSize == null ? mc.testSize() : imageSize);
+        DataSets.Pair ds = DataSets.resolve(data, fashionDir, null,
+                DataSets.folderOptions(mc.inChannels(), null, imageSize == null ? mc.testSize() : imageSize, null));
         var test = ds.test() != null ? ds.test() : ds.train();
         Path classes = file.toAbsolutePath().getParent() == null ? null : file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);
         if (classes != null && Files.isRegularFile(classes)) {   // written by `nfnets train`: score by the run's class names
             test = DataSets.align(test, DataSets.readClassNames(classes), classes.toString());
         }
+        System.out.println("evaluating on " + DataSets.describe(test) + (ds.test() == null ? " (a folder of class folders: all of it)" : ""));
         if (test.numClasses() != mc.numClasses() || test.channels() != mc.inChannels()) {
             throw new IllegalArgumentException("the data (" + test.description() + ": " + test.numClasses() + " classes, "
                     + test.channels() + " channels) does not fit the model (" + mc.numClasses() + " classes, "

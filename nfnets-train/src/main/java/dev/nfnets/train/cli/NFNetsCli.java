@@ -5,12 +5,12 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code nfnets} command line: {@code train}, {@code eval}, {@code predict}, {@code summary}, {@code bench},
- * {@code check-reference}, and the commands of the optional modules on the class path ({@link CliExtension}). Run {@code ./nfnets --help} or {@code ./nfnets <command> --help}.
+ * {@code check-reference}, {@code models}, and the commands of the optional modules on the class path ({@link CliExtension}). Run {@code ./nfnets --help} or {@code ./nfnets <command> --help}.
  */
 @Command(name = "nfnets", mixinStandardHelpOptions = true, version = "nfnets-java 0.1.0-SNAPSHOT",
         description = "NFNets (normalizer-free networks with adaptive gradient clipping) on ND4J.",
         subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, SummaryCommand.class, BenchCommand.class, CheckReferenceCommand.class,
-                CommandLine.HelpCommand.class})
+                ModelsCommand.class, CommandLine.HelpCommand.class})
 public final class NFNetsCli implements Runnable {
 
     @Override

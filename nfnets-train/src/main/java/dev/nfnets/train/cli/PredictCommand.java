@@ -43,7 +43,7 @@ final class PredictCommand implements Callable<Integer> {
         for (Path image : images) {   // before the model is built: a directory or a pipe is named, not waited on
             dev.nfnets.core.io.RegularFiles.require(image, "image file");
         }
-        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : WeightsCache.resolve(weights);
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig c = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model (e.g. --model f0)"));

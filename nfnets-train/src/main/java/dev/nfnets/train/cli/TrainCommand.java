@@ -2,6 +2,7 @@ package dev.nfnets.train.cli;
 
 import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.weights.WeightMismatchException;
 import dev.nfnets.core.weights.Weights;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.train.RunFolder;
@@ -24,9 +25,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Train or fine-tune an NFNet (default: Fashion-MNIST) and evaluate it.",
         description = {"Train (or fine-tune) an NFNet and evaluate it. With no options: the small 'mnist' NFNet on",
                 "Fashion-MNIST (the full set if /usr/share/datasets/fashion-mnist exists, else the embedded subset).",
-                "Writes checkpoint.safetensors, weights.safetensors, metrics.csv, eval.csv and curves.png into the run folder."})
+                "Writes checkpoint.safetensors, weights.safetensors (final), weights-best.safetensors (best test top-1),",
+                "classes.txt, metrics.csv, eval.csv, agc.csv, curves.png and agc.png into the run folder."})
 final class TrainCommand implements Callable<Integer> {
     /** Class names of the training data, one per line, written into the run folder for {@code predict}. */
     static final String CLASSES_FILE = "classes.txt";
@@ -39,13 +42,20 @@ final class TrainCommand implements Callable<Integer> {
     Path testData;
     @Option(names = "--image-size", description = "crop size for image folders (default: the model's train size)")
     Integer imageSize;
+    @Option(names = "--channels", description = "read image folders as 1 (grey) or 3 (RGB) channels (default: the model's "
+            + "input channels)")
+    Integer channels;
+    @Option(names = "--resize", description = "resize the shorter side of folder images to this before the centre crop "
+            + "(default: crop size + 32 for RGB; grey images are resized to the crop size whole)")
+    Integer resize;
     @Option(names = "--model", defaultValue = "mnist", description = "f0..f7, mnist, or a config JSON file (default: ${DEFAULT-VALUE})")
     String model;
     @Option(names = "--epochs", defaultValue = "10", description = "default: ${DEFAULT-VALUE}")
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "stop after this many steps (0: all epochs)")
     long steps;
-    @Option(names = "--batch-size", defaultValue = "128", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--batch-size", defaultValue = "128", description = "default: ${DEFAULT-VALUE}; the last incomplete "
+            + "batch of each epoch is dropped, and without --lr the learning rate scales with the batch")
     int batchSize;
     @Option(names = "--lr", description = "peak learning rate (default: --base-lr x batch / 256, the reference scaling)")
     Double lr;
@@ -94,18 +104,20 @@ final class TrainCommand implements Callable<Integer> {
     Path runDir;
     @Option(names = "--checkpoint-every", defaultValue = "500", description = "steps between checkpoints (default: ${DEFAULT-VALUE})")
     int checkpointEvery;
-    @Option(names = "--resume", description = "continue from a checkpoint file or a run folder; --lr, --base-lr, "
-            + "--warmup-epochs and --clipping given with it replace the checkpoint's schedule")
+    @Option(names = "--resume", description = "continue from a checkpoint file or a run folder (keeps the frozen "
+            + "parameters of the run); --lr, --base-lr, --warmup-epochs and --clipping given with it replace the checkpoint's schedule")
     Path resume;
     @Option(names = "--overwrite", description = "replace the run in --run-dir (its checkpoint and weights are deleted, its "
             + "metrics start afresh); without it a folder holding a run is refused")
     boolean overwrite;
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
-    @Option(names = "--init-from", description = "start from pretrained weights (.npz DeepMind, .safetensors timm or native); "
-            + "the classifier is re-initialised when the class count differs")
+    @Option(names = "--init-from", description = "start from pretrained weights (.npz DeepMind, .safetensors timm or native, "
+            + "or a run folder; dm_nfnet_f0 .. dm_nfnet_f6: the copy 'nfnets models --download' keeps); the classifier is "
+            + "re-initialised when the class count differs")
     Path initFrom;
-    @Option(names = "--freeze", split = ",", description = "parameter name prefixes to freeze, e.g. stem,stages.0")
+    @Option(names = "--freeze", split = ",", description = "parameter name prefixes to freeze, e.g. stem,stages.0 "
+            + "(each must match a parameter; recorded in the checkpoint, so --resume keeps them)")
     List<String> freeze;
     @Option(names = "--no-progress", description = "log lines instead of a progress bar")
     boolean noProgress;
@@ -128,7 +140,16 @@ final class TrainCommand implements Callable<Integer> {
         if (rerun.isPresent()) {
             return rerun.get();
         }
-        DataSets.Pair ds = DataSets.resolve(data, fashionDir, testData, imageSize == null ? mc.trainSize() : imageSize);
+        DataSets.Pair ds = DataSets.resolve(data, fashionDir, testData,
+                DataSets.folderOptions(mc.inChannels(), channels, imageSize == null ? mc.trainSize() : imageSize, resize));
+        System.out.println("data: " + DataSets.describe(ds.train()) + (ds.test() == null
+                ? "; no test folder, so no evaluation (give one with --test-data, or put train/ and test/ or val/ in --data)"
+                : "; test: " + DataSets.describe(ds.test())));
+        if (ds.train().size() < batchSize) {
+            throw new IllegalArgumentException("the training set (" + ds.train().size() + " images) is smaller than one batch of "
+                    + batchSize + ": pass --batch-size " + Math.max(1, ds.train().size()) + " or less (the last incomplete batch of"
+                    + " each epoch is dropped; without --lr the learning rate follows --base-lr x batch / 256)");
+        }
         if (ds.train().numClasses() < 2) {
             throw new IllegalArgumentException("the training data (" + ds.train().description() + ") has "
                     + ds.train().numClasses() + " class " + ds.train().classNames() + "; a classifier needs at least 2 classes");
@@ -163,6 +184,8 @@ final class TrainCommand implements Callable<Integer> {
             tb.randAugment(Integer.parseInt(p[0].trim()), Double.parseDouble(p[1].trim()));
         }
         TrainingConfig tc = tb.build();
+        System.out.println(String.format(Locale.ROOT, "learning rate: peak %.4g", tc.peakLearningRate()) + (lr != null ? " (--lr)"
+                : String.format(Locale.ROOT, " = --base-lr %s x batch %d / 256 (--lr sets it directly)", baseLr, batchSize)));
         Path checkpoint = null;
         if (resume != null) {
             checkpoint = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT_FILE) : resume;
@@ -184,15 +207,30 @@ final class TrainCommand implements Callable<Integer> {
         NFNet net = new NFNet(mc, seed);
         if (initFrom != null) {
             NFNetConfig target = mc;
-            Weights.WeightFile wf = Weights.read(initFrom);
+            Path initFile = Files.isDirectory(initFrom) ? initFrom.resolve(Trainer.WEIGHTS_FILE) : WeightsCache.resolve(initFrom);
+            Weights.WeightFile wf = Weights.read(initFile);
             long fileClasses = classifierOutputs(wf, net);
             boolean newHead = fileClasses != target.numClasses();
-            Weights.load(net, wf, name -> newHead && name.startsWith("classifier."));
-            System.out.println("initialised from " + initFrom + (newHead ? " (new classifier for " + target.numClasses() + " classes)" : ""));
+            try {
+                Weights.load(net, wf, name -> newHead && name.startsWith("classifier."));
+            } catch (WeightMismatchException e) {
+                throw Models.withFitHint(e, wf, target);
+            }
+            System.out.println("initialised from " + initFile + (newHead ? " (new classifier for " + target.numClasses() + " classes)" : ""));
         }
+        net.setClassNames(ds.train().classNames());   // saved with the weights
         if (freeze != null) {
             int n = 0;
-            for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+            Map<String, Parameter> named = net.namedParameters();
+            for (String raw : freeze) {
+                String prefix = raw.trim();
+                long matches = named.keySet().stream().filter(k -> k.startsWith(prefix)).count();
+                if (prefix.isEmpty() || matches == 0) {
+                    throw new IllegalArgumentException("--freeze '" + raw + "' matches no parameter of " + mc.name()
+                            + "; parameter names start with: " + String.join(", ", Models.namePrefixes(named.keySet())));
+                }
+            }
+            for (Map.Entry<String, Parameter> e : named.entrySet()) {
                 for (String prefix : freeze) {
                     if (e.getKey().startsWith(prefix.trim())) {
                         e.getValue().setFrozen(true);
@@ -230,6 +268,8 @@ final class TrainCommand implements Callable<Integer> {
                     100 * r.test().top5(), r.test().examples(), (emaDecay > 0 ? " (EMA weights)" : "")
                     + (ttaFlip ? " (flip test-time augmentation)" : ""));
         }
+        trainer.best().ifPresent(b -> System.out.printf(Locale.ROOT, "best test top-1 %.2f%% after epoch %d: %s%n", 100 * b.top1(),
+                b.epoch() + 1, Trainer.BEST_WEIGHTS_FILE));
         System.out.println("run folder: " + runDir.toAbsolutePath());
         return 0;
     }

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Decoding happens lazily in {@link #get}: ImageIO (with the TwelveMonkeys JPEG plugin on the classpath,
  * which handles CMYK/YCCK and progressive JPEGs) to 8-bit RGB (grey images are replicated to 3 channels,
- * alpha is dropped), then the shorter side is resized to {@code resizeShorter} (or, with
+ * alpha is dropped), or with {@link Options#channels()} 1 to one grey channel (colour images through the
+ * ITU-R 601-2 luma, as PIL's {@code convert("L")}), then the shorter side is resized to {@code resizeShorter} (or, with
  * {@link Options#squash()}, both sides are resized to {@code resizeShorter}), the centre {@code cropSize}
  * square is cut out (offset {@code (d - cropSize + 1) / 2}), and the pixels are normalised with
  * {@code (x - 255*mean) / (255*std)} (ImageNet statistics by default, the NFNet reference).
@@ -71,9 +72,16 @@ public final class ImageFolderDataset implements Dataset {
      * @param interpolation resampling kernel
      * @param normalization pixel normalisation (0..255 units)
      * @param verify        index-time check of each file
+     * @param channels      3 (RGB) or 1 (grey)
      */
     public record Options(int cropSize, int resizeShorter, boolean squash, Interpolation interpolation,
-                          Normalization normalization, Verify verify) {
+                          Normalization normalization, Verify verify, int channels) {
+        /** RGB options. */
+        public Options(int cropSize, int resizeShorter, boolean squash, Interpolation interpolation,
+                       Normalization normalization, Verify verify) {
+            this(cropSize, resizeShorter, squash, interpolation, normalization, verify, 3);
+        }
+
         public Options {
             if (cropSize <= 0) {
                 throw new IllegalArgumentException("cropSize must be positive, got " + cropSize);
@@ -88,6 +96,13 @@ public final class ImageFolderDataset implements Dataset {
             if (normalization.mean().length != 1 && normalization.mean().length != 3) {
                 throw new IllegalArgumentException("normalisation must have 1 or 3 channels");
             }
+            if (channels != 1 && channels != 3) {
+                throw new IllegalArgumentException("channels must be 1 (grey) or 3 (RGB), got " + channels);
+            }
+            if (normalization.mean().length > channels) {
+                throw new IllegalArgumentException("a " + normalization.mean().length + "-channel normalisation does not fit "
+                        + channels + "-channel images");
+            }
         }
 
         /**
@@ -99,24 +114,39 @@ public final class ImageFolderDataset implements Dataset {
                     Verify.HEADER);
         }
 
+        /**
+         * Defaults for one grey channel of {@code cropSize}, as {@code Preprocessing.grayscale} prepares images for
+         * one-channel models: both sides resized to {@code cropSize} (the whole image, no crop), bicubic,
+         * Fashion-MNIST normalisation, header check.
+         */
+        public static Options grey(int cropSize) {
+            return new Options(cropSize, cropSize, true, Interpolation.BICUBIC, Normalization.FASHION_MNIST, Verify.HEADER, 1);
+        }
+
+        /** These options with {@code v} channels; a 3-channel normalisation becomes Fashion-MNIST's for 1 channel. */
+        public Options withChannels(int v) {
+            Normalization n = v == 1 && normalization.mean().length == 3 ? Normalization.FASHION_MNIST : normalization;
+            return new Options(cropSize, resizeShorter, squash, interpolation, n, verify, v);
+        }
+
         public Options withResizeShorter(int v) {
-            return new Options(cropSize, v, squash, interpolation, normalization, verify);
+            return new Options(cropSize, v, squash, interpolation, normalization, verify, channels);
         }
 
         public Options withSquash(boolean v) {
-            return new Options(cropSize, resizeShorter, v, interpolation, normalization, verify);
+            return new Options(cropSize, resizeShorter, v, interpolation, normalization, verify, channels);
         }
 
         public Options withInterpolation(Interpolation v) {
-            return new Options(cropSize, resizeShorter, squash, v, normalization, verify);
+            return new Options(cropSize, resizeShorter, squash, v, normalization, verify, channels);
         }
 
         public Options withNormalization(Normalization v) {
-            return new Options(cropSize, resizeShorter, squash, interpolation, v, verify);
+            return new Options(cropSize, resizeShorter, squash, interpolation, v, verify, channels);
         }
 
         public Options withVerify(Verify v) {
-            return new Options(cropSize, resizeShorter, squash, interpolation, normalization, v);
+            return new Options(cropSize, resizeShorter, squash, interpolation, normalization, v, channels);
         }
     }
 
@@ -313,6 +343,16 @@ public final class ImageFolderDataset implements Dataset {
      * Resizes and centre-crops a 0..255 image as this dataset does (without normalising): public so that
      * single images can be preprocessed the same way for inference.
      */
+    /** Decodes a file to one grey {@code 1 x H x W} plane with values 0..255 (colour through the 601-2 luma). */
+    public static FloatImage decodeGrey(Path file) throws IOException {
+        BufferedImage img = dev.nfnets.core.inference.Images.read(file);
+        return new FloatImage(dev.nfnets.core.inference.Images.grey(img), 1, img.getHeight(), img.getWidth());
+    }
+
+    private FloatImage decode(Path file) throws IOException {
+        return options.channels() == 1 ? decodeGrey(file) : decodeRgb(file);
+    }
+
     public static FloatImage resizeAndCrop(FloatImage rgb, Options options) {
         int h = rgb.height();
         int w = rgb.width();
@@ -339,14 +379,15 @@ public final class ImageFolderDataset implements Dataset {
     public void get(int index, float[] dstCHW) {
         Objects.checkIndex(index, files.size());
         int s = options.cropSize();
-        int n = 3 * s * s;
+        int c = options.channels();
+        int n = c * s * s;
         if (dstCHW.length < n) {
-            throw new IllegalArgumentException("buffer of " + dstCHW.length + " floats is too small for 3x" + s + "x" + s);
+            throw new IllegalArgumentException("buffer of " + dstCHW.length + " floats is too small for " + c + "x" + s + "x" + s);
         }
         Path file = files.get(index);
         FloatImage rgb;
         try {
-            rgb = decodeRgb(file);
+            rgb = decode(file);
         } catch (IOException e) {
             failedAtRuntime(file, e);
             java.util.Arrays.fill(dstCHW, 0, n, 0f);   // the normalised mean image: carries no signal for its label
@@ -354,7 +395,7 @@ public final class ImageFolderDataset implements Dataset {
         }
         FloatImage out = resizeAndCrop(rgb, options);
         float[] d = out.data();
-        options.normalization().normalizeInPlace(d, 3, s * s);
+        options.normalization().normalizeInPlace(d, c, s * s);
         System.arraycopy(d, 0, dstCHW, 0, n);
     }
 
@@ -368,13 +409,13 @@ public final class ImageFolderDataset implements Dataset {
         Objects.checkIndex(index, files.size());
         FloatImage rgb;
         try {
-            rgb = decodeRgb(files.get(index));
+            rgb = decode(files.get(index));
         } catch (IOException e) {
             failedAtRuntime(files.get(index), e);
             int s = options.cropSize();
             return new FloatImage(new float[3 * s * s], 3, s, s);   // the normalised mean image
         }
-        options.normalization().normalizeInPlace(rgb.data(), 3, rgb.plane());
+        options.normalization().normalizeInPlace(rgb.data(), rgb.channels(), rgb.plane());
         return rgb;
     }
 
@@ -478,7 +519,7 @@ public final class ImageFolderDataset implements Dataset {
 
     @Override
     public int channels() {
-        return 3;
+        return options.channels();
     }
 
     @Override
@@ -504,7 +545,7 @@ public final class ImageFolderDataset implements Dataset {
     @Override
     public String description() {
         return "image folder " + root + ": " + files.size() + " images in " + classNames.size() + " classes"
-                + (skipped.isEmpty() ? "" : " (" + skipped.size() + " unreadable skipped)") + ", 3x"
+                + (skipped.isEmpty() ? "" : " (" + skipped.size() + " unreadable skipped)") + ", " + options.channels() + "x"
                 + options.cropSize() + "x" + options.cropSize() + (options.squash() ? " (squash " : " (shorter side ")
                 + options.resizeShorter() + ", centre crop, " + options.interpolation().name().toLowerCase(Locale.ROOT) + ")";
     }

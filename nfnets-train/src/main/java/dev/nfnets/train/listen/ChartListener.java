@@ -106,15 +106,87 @@ public final class ChartListener implements TrainingListener {
     }
 
     private XYChart chart(String title, String y) {
-        XYChart c = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle("step").yAxisTitle(y).build();
+        boolean thousands = inThousands();
+        XYChart c = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle(thousands ? "step (thousands)" : "step")
+                .yAxisTitle(y).build();
         c.getStyler().setMarkerSize(4);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         // from step 0, fewer ticks, no thousands separator: otherwise XChart starts the ticks at the first
-        // smoothed point (5, 200, 395, ...) and the labels of long runs run into each other
+        // smoothed point (5, 200, 395, ...) and the labels of long runs run into each other; runs of 10,000 steps
+        // and more are plotted in thousands of steps, so that the labels stay short
         c.getStyler().setXAxisMin(0.0);
         c.getStyler().setXAxisTickMarkSpacingHint(110);
-        c.getStyler().setXAxisDecimalPattern("#");
+        c.getStyler().setXAxisDecimalPattern(thousands ? "#.#" : "#");
+        // and to a round end: with its own end at the last point, XChart puts the labels of a one-series chart on
+        // data points at odd intervals (2.8, 5.6, 8.4, ...) that crowd the axis
+        double last = Math.max(steps.isEmpty() ? 0 : steps.get(steps.size() - 1), agcSteps.isEmpty() ? 0 : agcSteps.get(agcSteps.size() - 1));
+        if (last > 0) {
+            c.getStyler().setXAxisMax(roundUp(thousands ? last / 1000 : last));
+        }
+        // one series: its name is in the title, no legend; several: a small legend inside the plot
+        c.getStyler().setLegendVisible(false);
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
+        c.getStyler().setLegendFont(c.getStyler().getLegendFont().deriveFont(10f));
         return c;
+    }
+
+    /** The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is at least {@code v > 0}. */
+    static double roundUp(double v) {
+        double p = Math.pow(10, Math.floor(Math.log10(v)));
+        for (double m : new double[] {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
+            if (m * p >= v * (1 - 1e-12)) {
+                return m * p;
+            }
+        }
+        return 10 * p;
+    }
+
+    /** Whether the x axis counts thousands of steps (runs of 10,000 steps and more). */
+    boolean inThousands() {
+        double last = Math.max(steps.isEmpty() ? 0 : steps.get(steps.size() - 1), agcSteps.isEmpty() ? 0 : agcSteps.get(agcSteps.size() - 1));
+        return last >= 10_000;
+    }
+
+    /** Step numbers as the x axis shows them. */
+    private List<Double> x(List<Double> stepNumbers) {
+        if (!inThousands()) {
+            return stepNumbers;
+        }
+        List<Double> out = new ArrayList<>(stepNumbers.size());
+        stepNumbers.forEach(v -> out.add(v / 1000));
+        return out;
+    }
+
+    /**
+     * The accuracy panel: train (smoothed) and test top-1, the y axis zoomed to the values after the first tenth
+     * of the run (rounded out to 5 points), so that the region where runs differ (e.g. 88-93%) is not flattened
+     * by the first steps' 10%.
+     */
+    XYChart accuracyChart() {
+        XYChart a = chart("accuracy", "accuracy");
+        a.addSeries("train (smoothed)", x(steps), acc).setMarker(SeriesMarkers.NONE);
+        if (!evalSteps.isEmpty()) {
+            a.addSeries("test top-1", x(evalSteps), evalTop1);
+            a.getStyler().setLegendVisible(true);
+        }
+        double from = steps.isEmpty() ? 0 : 0.1 * steps.get(steps.size() - 1);
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i) >= from && Double.isFinite(acc.get(i))) {
+                lo = Math.min(lo, acc.get(i));
+                hi = Math.max(hi, acc.get(i));
+            }
+        }
+        for (double v : evalTop1) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        if (Double.isFinite(lo)) {
+            a.getStyler().setYAxisMin(Math.max(0, Math.floor(lo * 20 - 0.2) / 20));
+            a.getStyler().setYAxisMax(Math.min(1, Math.ceil(hi * 20 + 0.2) / 20));
+        }
+        return a;
     }
 
     /** Renders the four panels now. */
@@ -123,16 +195,12 @@ public final class ChartListener implements TrainingListener {
             return;
         }
         XYChart l = chart("training loss (smoothed)", "loss");
-        l.addSeries("train", steps, loss).setMarker(SeriesMarkers.NONE);
-        XYChart a = chart("accuracy", "accuracy");
-        a.addSeries("train (smoothed)", steps, acc).setMarker(SeriesMarkers.NONE);
-        if (!evalSteps.isEmpty()) {
-            a.addSeries("test top-1", evalSteps, evalTop1);
-        }
+        l.addSeries("train", x(steps), loss).setMarker(SeriesMarkers.NONE);
+        XYChart a = accuracyChart();
         XYChart r = chart("learning rate", "lr");
-        r.addSeries("lr", steps, lr).setMarker(SeriesMarkers.NONE);
+        r.addSeries("lr", x(steps), lr).setMarker(SeriesMarkers.NONE);
         XYChart g = chart("AGC: fraction of units clipped", "fraction");
-        g.addSeries("clipped", steps, clipped).setMarker(SeriesMarkers.NONE);
+        g.addSeries("clipped", x(steps), clipped).setMarker(SeriesMarkers.NONE);
         BufferedImage out = new BufferedImage(1280, 800, BufferedImage.TYPE_INT_RGB);
         Graphics2D gr = out.createGraphics();
         gr.drawImage(BitmapEncoder.getBufferedImage(l), 0, 0, null);
@@ -154,14 +222,16 @@ public final class ChartListener implements TrainingListener {
             return;
         }
         XYChart c = chart("AGC: fraction of units clipped, per parameter group (smoothed)", "fraction clipped");
+        c.getStyler().setLegendVisible(true);
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         groupClipped.forEach((g, l) -> {
             if (l.size() == agcSteps.size()) {
-                c.addSeries(g, agcSteps, l).setMarker(SeriesMarkers.NONE);
+                c.addSeries(g, x(agcSteps), l).setMarker(SeriesMarkers.NONE);
             }
         });
         XYChart r = chart("AGC: largest ||g|| / max(||w||, eps) over all units (smoothed)", "ratio");
         r.getStyler().setYAxisLogarithmic(true);
-        r.addSeries("max ratio", agcSteps, maxRatio).setMarker(SeriesMarkers.NONE);
+        r.addSeries("max ratio", x(agcSteps), maxRatio).setMarker(SeriesMarkers.NONE);
         BufferedImage out = new BufferedImage(1280, 400, BufferedImage.TYPE_INT_RGB);
         Graphics2D gr = out.createGraphics();
         gr.drawImage(BitmapEncoder.getBufferedImage(c), 0, 0, null);
