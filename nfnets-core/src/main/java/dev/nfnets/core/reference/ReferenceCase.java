@@ -48,13 +48,14 @@ public final class ReferenceCase {
         if (cfg.isMissingNode()) {
             throw new IllegalArgumentException(metaFile + ": no 'config' section");
         }
+        NFNetConfig config;
         try {
-            NFNetConfig config = parseConfig(cfg);
-            dev.nfnets.core.weights.WeightChecks.requireModelFits(config, metaFile.toString());
-            return new ReferenceCase(dir, meta, config);
+            config = parseConfig(cfg);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(metaFile + ": " + e.getMessage(), e);
         }
+        dev.nfnets.core.weights.WeightChecks.requireModelFits(config, metaFile.toString());
+        return new ReferenceCase(dir, meta, config);
     }
 
     public Path dir() {
