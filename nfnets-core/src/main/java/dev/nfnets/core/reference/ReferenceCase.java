@@ -38,16 +38,24 @@ public final class ReferenceCase {
         if (!Files.isRegularFile(metaFile)) {
             throw new NoSuchFileException(metaFile.toString(), null, "a reference case folder needs a meta.json");
         }
-        JsonNode meta = MAPPER.readTree(metaFile.toFile());
+        JsonNode meta;
+        try {
+            meta = MAPPER.readTree(metaFile.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(metaFile + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
         JsonNode cfg = meta.path("config");
         if (cfg.isMissingNode()) {
             throw new IllegalArgumentException(metaFile + ": no 'config' section");
         }
+        NFNetConfig config;
         try {
-            return new ReferenceCase(dir, meta, parseConfig(cfg));
+            config = parseConfig(cfg);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(metaFile + ": " + e.getMessage(), e);
         }
+        dev.nfnets.core.weights.WeightChecks.requireModelFits(config, metaFile.toString());
+        return new ReferenceCase(dir, meta, config);
     }
 
     public Path dir() {

@@ -19,8 +19,12 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--classes", description = "number of classes (default: the variant's)")
     Integer classes;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.check(spec, java.util.Set.of("--size", "--classes"), java.util.Set.of());
         NFNetConfig c = Models.resolve(model);
         if (classes != null) {
             c = NFNetConfig.builder(c).numClasses(classes).build();

@@ -181,7 +181,14 @@ final class TrainCommand implements Callable<Integer> {
             if (p.length != 2) {
                 throw new IllegalArgumentException("--randaugment takes LAYERS,MAGNITUDE, e.g. 2,5");
             }
-            tb.randAugment(Integer.parseInt(p[0].trim()), Double.parseDouble(p[1].trim()));
+            try {
+                tb.randAugment(Integer.parseInt(p[0].trim()), Double.parseDouble(p[1].trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--randaugment takes LAYERS,MAGNITUDE as numbers, e.g. 2,5; got '" + randAugment + "'");
+            }
+            if (Integer.parseInt(p[0].trim()) < 0 || !(Double.parseDouble(p[1].trim()) >= 0)) {
+                throw new IllegalArgumentException("--randaugment LAYERS and MAGNITUDE must be >= 0, got '" + randAugment + "'");
+            }
         }
         TrainingConfig tc = tb.build();
         System.out.println(String.format(Locale.ROOT, "learning rate: peak %.4g", tc.peakLearningRate()) + (lr != null ? " (--lr)"
