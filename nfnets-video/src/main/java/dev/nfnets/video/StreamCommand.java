@@ -23,10 +23,10 @@ import java.util.concurrent.Callable;
 /** {@code nfnets stream}: classify a camera, video file, URL or FFmpeg's test pattern live. */
 @Command(name = "stream", mixinStandardHelpOptions = true,
         description = {"Classify a live video stream: a camera (0, /dev/video0), a video file, a URL or FFmpeg's testsrc.",
-                "Capture and inference run on separate threads; for cameras, streams and testsrc the newest frame wins and",
-                "stale frames are dropped (counted), for files every frame is classified. Each frame gets the top-k classes",
-                "and the smoothed inference rate drawn on it. q or Esc in the window, Ctrl-C, the end of the file or a lost",
-                "camera end the stream and release the device."})
+                "Capture and inference run on separate threads. For cameras, streams and testsrc the newest frame wins",
+                "and stale frames are dropped (and counted); for files every frame is classified.",
+                "Each frame gets the top-k classes and the smoothed inference rate drawn on it.",
+                "q or Esc in the window, Ctrl-C, the end of the file or a lost camera end the stream and release the device."})
 public final class StreamCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(StreamCommand.class);
     /** Written by {@code nfnets train} beside the weights: one class name per line. */
