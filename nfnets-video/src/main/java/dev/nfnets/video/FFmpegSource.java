@@ -90,7 +90,8 @@ public final class FFmpegSource implements FrameSource {
                 m.matches();
                 String size = m.group(1) == null ? "640x480" : m.group(1) + "x" + m.group(2);
                 what = "FFmpeg testsrc2 " + size;
-                g = new FFmpegFrameGrabber("testsrc2=size=" + size + ":rate=30");
+                // the realtime filter paces it like a camera (30 frames per second) instead of as fast as it can be drawn
+                g = new FFmpegFrameGrabber("testsrc2=size=" + size + ":rate=30,realtime");
                 g.setFormat("lavfi");
             }
             case URL -> {
