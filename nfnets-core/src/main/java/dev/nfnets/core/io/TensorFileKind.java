@@ -35,9 +35,10 @@ public enum TensorFileKind {
     /**
      * @param file the file
      * @return its kind, from at most its first 16 bytes
-     * @throws IOException when it cannot be read
+     * @throws IOException when it cannot be read or is a directory
      */
     public static TensorFileKind sniff(Path file) throws IOException {
+        IoUtil.requireRegularFile(file, "tensor");
         byte[] head = new byte[16];
         int n = 0;
         try (InputStream in = Files.newInputStream(file)) {
