@@ -4,6 +4,7 @@ import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.Java2DFrameConverter;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import java.nio.ByteBuffer;
 
 /** Conversions between JavaCV frames (FFmpeg's packed BGR24) and Java images. */
@@ -28,27 +29,26 @@ public final class Frames {
             throw new IllegalArgumentException("expected an 8-bit BGR or grey frame, got depth " + frame.imageDepth
                     + " with " + ch + " channels");
         }
-        ByteBuffer buf = (ByteBuffer) frame.image[0];
+        ByteBuffer buf = ((ByteBuffer) frame.image[0]).duplicate();
         int stride = frame.imageStride;   // in bytes for 8-bit frames
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        int[] row = new int[w];
+        int[] dst = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+        byte[] row = new byte[w * ch];
         for (int y = 0; y < h; y++) {
-            int base = y * stride;
-            for (int x = 0; x < w; x++) {
-                int r;
-                int g;
-                int b;
-                if (ch == 3) {
-                    int o = base + 3 * x;
-                    b = buf.get(o) & 0xff;
-                    g = buf.get(o + 1) & 0xff;
-                    r = buf.get(o + 2) & 0xff;
-                } else {
-                    r = g = b = buf.get(base + x) & 0xff;
+            buf.position(y * stride);
+            buf.get(row, 0, row.length);
+            int o = y * w;
+            if (ch == 3) {
+                for (int x = 0, i = 0; x < w; x++, i += 3) {
+                    // packed BGR in, RGB out
+                    dst[o + x] = ((row[i + 2] & 0xff) << 16) | ((row[i + 1] & 0xff) << 8) | (row[i] & 0xff);
                 }
-                row[x] = (r << 16) | (g << 8) | b;
+            } else {
+                for (int x = 0; x < w; x++) {
+                    int v = row[x] & 0xff;
+                    dst[o + x] = (v << 16) | (v << 8) | v;
+                }
             }
-            out.setRGB(0, y, w, 1, row, 0, w);
         }
         return out;
     }

@@ -36,6 +36,11 @@ public final class JsonlSink implements StreamSink {
     }
 
     @Override
+    public boolean wantsFrames() {
+        return false;
+    }
+
+    @Override
     public void prediction(StreamPrediction p) throws IOException {
         ObjectNode o = JSON.createObjectNode();
         o.put("frame", p.frame());

@@ -107,6 +107,7 @@ public final class StreamClassifier {
     private final FrameSource source;
     private final FrameClassifier classifier;
     private final List<StreamSink> sinks;
+    private final List<StreamSink> frameSinks;
     private final Options options;
 
     private final Object lock = new Object();
@@ -124,6 +125,7 @@ public final class StreamClassifier {
         this.source = Objects.requireNonNull(source, "source");
         this.classifier = Objects.requireNonNull(classifier, "classifier");
         this.sinks = List.copyOf(sinks);
+        this.frameSinks = this.sinks.stream().filter(StreamSink::wantsFrames).toList();
         this.options = Objects.requireNonNull(options, "options");
     }
 
@@ -309,7 +311,7 @@ public final class StreamClassifier {
     }
 
     private void show(BufferedImage image, long index, StreamPrediction p) throws IOException {
-        if (sinks.isEmpty()) {
+        if (frameSinks.isEmpty()) {
             return;
         }
         long d;
@@ -317,7 +319,7 @@ public final class StreamClassifier {
             d = dropped;
         }
         BufferedImage annotated = Annotator.annotate(image, p, d);
-        for (StreamSink s : sinks) {
+        for (StreamSink s : frameSinks) {
             s.frame(annotated, index);
         }
     }

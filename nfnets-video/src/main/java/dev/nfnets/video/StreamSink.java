@@ -13,6 +13,11 @@ public interface StreamSink extends AutoCloseable {
     default void frame(BufferedImage annotated, long index) throws IOException {
     }
 
+    /** False when this sink ignores {@link #frame}: frames are then not annotated for it. */
+    default boolean wantsFrames() {
+        return true;
+    }
+
     /** The predictions of one classified frame. */
     default void prediction(StreamPrediction p) throws IOException {
     }
