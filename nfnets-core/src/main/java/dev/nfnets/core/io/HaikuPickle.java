@@ -49,6 +49,8 @@ import java.util.Map;
 public final class HaikuPickle {
     /** The protocol byte follows this opcode at the start of every protocol 2+ pickle. */
     private static final int PROTO = 0x80;
+    /** Haiku params nest two levels (module, parameter); anything much deeper is not such a file. */
+    private static final int MAX_DEPTH = 16;
 
     private HaikuPickle() {
     }
@@ -80,7 +82,7 @@ public final class HaikuPickle {
                 throw new TensorFormatException(file + ": the pickle holds " + describe(root)
                         + ", not a mapping of module names to parameters");
             }
-            flatten(file, "", map, out);
+            flatten(file, "", map, out, 0);
             if (out.isEmpty()) {
                 throw new TensorFormatException(file + ": the pickle holds no arrays");
             }
@@ -88,8 +90,12 @@ public final class HaikuPickle {
         }
     }
 
-    private static void flatten(Path file, String prefix, Map<?, ?> map, Map<String, NpyArray> out)
+    private static void flatten(Path file, String prefix, Map<?, ?> map, Map<String, NpyArray> out, int depth)
             throws TensorFormatException {
+        if (depth > MAX_DEPTH) {
+            throw new TensorFormatException(file + ": mappings nested deeper than " + MAX_DEPTH + " levels under '"
+                    + prefix + "'; a Haiku params file has two");
+        }
         for (Map.Entry<?, ?> e : map.entrySet()) {
             if (!(e.getKey() instanceof String k)) {
                 throw new TensorFormatException(file + ": mapping key " + describe(e.getKey()) + " under '" + prefix
@@ -102,7 +108,7 @@ public final class HaikuPickle {
                     throw new TensorFormatException(file + ": duplicate parameter '" + key + "'");
                 }
             } else if (v instanceof Map<?, ?> inner) {
-                flatten(file, key, inner, out);
+                flatten(file, key, inner, out, depth + 1);
             } else {
                 throw new TensorFormatException(file + ": '" + key + "' holds " + describe(v) + ", not an array");
             }
@@ -280,8 +286,7 @@ public final class HaikuPickle {
                         push(longOf(bytes(s4(), "LONG4")));
                         break;
                     case 'G': // BINFLOAT, big-endian
-                        push(in.readDouble());
-                        pos += 8;
+                        push(ByteBuffer.wrap(fixed(8)).getDouble());
                         break;
                     case 'X': // BINUNICODE
                         push(utf8(bytes(u4(), "BINUNICODE")));
@@ -636,7 +641,7 @@ public final class HaikuPickle {
             }
             for (int i = 0; i < kv.size(); i += 2) {
                 Object k = kv.get(i);
-                if (!(k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Tuple)) {
+                if (!(k instanceof String || k instanceof Long || k instanceof Boolean)) {
                     throw error("dict key " + describe(k) + " is not supported");
                 }
                 into.put(k, kv.get(i + 1));

@@ -106,6 +106,11 @@ class HaikuPickleTest {
         Files.write(list, bytes("\u0080\u0004]."));
         assertTrue(assertThrows(TensorFormatException.class, () -> HaikuPickle.read(list)).getMessage()
                 .contains("not a mapping"));
+        // a float cut off mid-way is a truncated file, not an EOFException
+        Path cut = dir.resolve("cut.pkl");
+        Files.write(cut, bytes("\u0080\u0004}\u008c\u0001aG?\u00f8"));
+        assertTrue(assertThrows(TensorFormatException.class, () -> HaikuPickle.read(cut)).getMessage()
+                .contains("truncated"));
         // a non-array leaf is named
         Path leaf = dir.resolve("leaf.pkl");
         Files.write(leaf, bytes("\u0080\u0004}\u008c\u0001aK\u0001s."));
