@@ -16,7 +16,7 @@ import java.util.Objects;
  * Entry points for using a trained NFNet: load weights, get an image classifier.
  *
  * <pre>{@code
- * NFNet f0 = NFNets.load(NFNetConfig.f0(), Path.of("F0_haiku.npz"));   // DeepMind release, converted to npz
+ * NFNet f0 = NFNets.load(NFNetConfig.f0(), Path.of("F0_haiku.npz"));   // DeepMind release (Haiku pickle)
  * NFNet mine = NFNets.load(Path.of("best.safetensors"));                // nfnets-java file: config inside
  * List<Prediction> top5 = NFNets.classifier(f0).classify(Path.of("cat.jpg"), 5);
  * }</pre>

@@ -2,10 +2,12 @@ package dev.nfnets.core.weights;
 
 import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.io.HaikuPickle;
 import dev.nfnets.core.io.Npz;
 import dev.nfnets.core.io.NpyArray;
 import dev.nfnets.core.io.Safetensors;
 import dev.nfnets.core.io.SafetensorsFile;
+import dev.nfnets.core.io.TensorFileKind;
 import dev.nfnets.layers.Parameter;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -26,7 +28,8 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * Loads and saves NFNet weights. The format follows the file: {@code .npz} is DeepMind naming,
+ * Loads and saves NFNet weights. The format follows the file's content, not its name: a zip {@code .npz} or
+ * DeepMind's published Haiku pickle ({@code F0_haiku.npz}, read by {@link HaikuPickle}) is DeepMind naming,
  * {@code .safetensors} is timm naming unless its metadata says {@code format: nfnets-java} (our own names,
  * with the model config in the metadata). A load checks the whole file against the model first and reports
  * every missing, unexpected and mis-shaped key together ({@link WeightMismatchException}); no parameter is
@@ -34,7 +37,7 @@ import java.util.function.Predicate;
  *
  * <pre>{@code
  * NFNet model = new NFNet(NFNetConfig.f0());
- * Weights.load(model, Path.of("F0.npz"));                       // DeepMind names (converted pickle)
+ * Weights.load(model, Path.of("F0_haiku.npz"));                 // DeepMind names (the published pickle)
  * Weights.load(model, Path.of("dm_nfnet_f0.safetensors"));      // timm names
  * Weights.save(model, Path.of("mine.safetensors"), WeightFormat.NATIVE);
  * }</pre>
@@ -82,19 +85,25 @@ public final class Weights {
             throw new NoSuchFileException(path.toString(), null, "weight file not found");
         }
         dev.nfnets.core.io.RegularFiles.require(path, "weight file");
-        String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        if (name.endsWith(".npz")) {
-            return new WeightFile(path, WeightFormat.DEEPMIND, Npz.read(path), Map.of());
+        TensorFileKind kind = TensorFileKind.sniff(path);
+        switch (kind) {
+            case NPZ:
+                return new WeightFile(path, WeightFormat.DEEPMIND, Npz.read(path), Map.of());
+            case PICKLE:
+                return new WeightFile(path, WeightFormat.DEEPMIND, HaikuPickle.read(path), Map.of());
+            case SAFETENSORS: {
+                SafetensorsFile f = Safetensors.read(path);
+                Map<String, String> meta = f.metadata() == null ? Map.of() : f.metadata();
+                WeightFormat fmt = NATIVE_FORMAT_TAG.equals(meta.get("format")) ? WeightFormat.NATIVE : WeightFormat.TIMM;
+                verifyChecksum(path, fmt, f.tensors(), meta);
+                return new WeightFile(path, fmt, f.tensors(), meta);
+            }
+            default:
+                throw new IllegalArgumentException("cannot tell the weight format of " + path + " from its content ("
+                        + (kind == TensorFileKind.NPY ? "a single .npy array" : "unrecognised first bytes")
+                        + "): expected a zip .npz or a DeepMind Haiku pickle (DeepMind names) or a .safetensors file"
+                        + " (timm or nfnets-java names)");
         }
-        if (name.endsWith(".safetensors")) {
-            SafetensorsFile f = Safetensors.read(path);
-            Map<String, String> meta = f.metadata() == null ? Map.of() : f.metadata();
-            WeightFormat fmt = NATIVE_FORMAT_TAG.equals(meta.get("format")) ? WeightFormat.NATIVE : WeightFormat.TIMM;
-            verifyChecksum(path, fmt, f.tensors(), meta);
-            return new WeightFile(path, fmt, f.tensors(), meta);
-        }
-        throw new IllegalArgumentException("cannot tell the weight format of " + path
-                + ": expected a .npz (DeepMind names) or .safetensors (timm or nfnets-java names) file");
     }
 
     /** Loads every parameter of {@code model} from {@code path}; see the class comment. */

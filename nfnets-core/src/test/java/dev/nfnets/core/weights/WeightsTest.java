@@ -99,6 +99,30 @@ class WeightsTest {
     }
 
     @Test
+    void deepMindHaikuPickleLoadsLikeTheNpzOfTheSameWeights(@TempDir Path dir) throws Exception {
+        Path fixtures = Path.of(WeightsTest.class.getResource("/fixtures/nfnet-micro/weights.npz").toURI()).getParent();
+        NFNetConfig micro = dev.nfnets.core.reference.ReferenceCase.open(fixtures.resolve("s64")).config();
+        NFNet fromNpz = new NFNet(micro);
+        Weights.load(fromNpz, fixtures.resolve("weights.npz"));
+        // the published files are pickles named .npz; the name must not matter
+        Path renamed = dir.resolve("F_micro.weights");
+        Files.copy(fixtures.resolveSibling("haiku-pickle").resolve("micro_p4_haiku.npz"), renamed);
+        NFNet fromPickle = new NFNet(micro);
+        Weights.load(fromPickle, renamed);
+        assertEquals(WeightFormat.DEEPMIND, Weights.read(renamed).format());
+        for (Map.Entry<String, dev.nfnets.layers.Parameter> e : fromNpz.namedParameters().entrySet()) {
+            assertEquals(e.getValue().value(), fromPickle.namedParameters().get(e.getKey()).value(), e.getKey());
+        }
+        INDArray x = Nd4j.randn(DataType.FLOAT, 1, 3, 32, 32);
+        assertEquals(fromNpz.forward(x, Mode.EVAL), fromPickle.forward(x, Mode.EVAL));
+        // and a .npz-named safetensors file is read as safetensors
+        Path misnamed = dir.resolve("really_safetensors.npz");
+        Weights.save(fromNpz, misnamed.resolveSibling("x.safetensors"), WeightFormat.TIMM);
+        Files.move(misnamed.resolveSibling("x.safetensors"), misnamed);
+        assertEquals(WeightFormat.TIMM, Weights.read(misnamed).format());
+    }
+
+    @Test
     void truncatedAndUnknownFilesAreClearErrors(@TempDir Path dir) throws IOException {
         NFNet a = new NFNet(small());
         Path f = dir.resolve("t.safetensors");
