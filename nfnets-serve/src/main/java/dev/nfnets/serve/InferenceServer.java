@@ -46,6 +46,9 @@ import java.util.stream.IntStream;
 public final class InferenceServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InferenceServer.class);
     static final String CLASSIFY = "/v1/classify";
+    private static final String MODELS = "/v1/models";
+    private static final String HEALTH = "/health";
+    private static final String METRICS = "/metrics";
     private static final String START = "nfnets.start";
 
     private final ImageClassifier classifier;
@@ -64,41 +67,48 @@ public final class InferenceServer implements AutoCloseable {
         this.parameterCount = classifier.model().parameterCount();
         this.batcher = new DynamicBatcher(classifier, options.maxBatch(), options.maxWaitMs(), options.maxQueue(), metrics);
         this.app = Javalin.create(config -> {
-            config.showJavalinBanner = false;
-            config.startupWatcherEnabled = false;
+            config.startup.showJavalinBanner = false;
+            config.startup.startupWatcherEnabled = false;
             config.http.maxRequestSize = options.maxBodyBytes();
             config.staticFiles.add(sf -> {
                 sf.hostedPath = "/";
                 sf.directory = "/dev/nfnets/serve/web";
                 sf.location = Location.CLASSPATH;
             });
-        });
-        app.post(CLASSIFY, this::classify);
-        app.get("/v1/models", this::models);
-        app.get("/health", ctx -> ctx.json(json.createObjectNode().put("status", "ok")
-                .put("model", classifier.model().config().name())));
-        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render()));
-        app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage()));
-        app.exception(Exception.class, (e, ctx) -> {
-            log.error("{} {} failed", ctx.method(), ctx.path(), e);
-            error(ctx, 500, "internal_error", "the server failed on this request: " + e.getMessage());
-        });
-        app.error(404, ctx -> {
-            if (!ctx.res().isCommitted() && (ctx.result() == null || !ctx.result().startsWith("{"))) {
-                error(ctx, 404, "not_found", "no route " + ctx.method() + " " + ctx.path()
-                        + "; routes: POST /v1/classify, GET /v1/models, GET /health, GET /metrics, GET /");
-            }
-        });
-        app.before(ctx -> ctx.attribute(START, System.nanoTime()));
-        app.after(ctx -> {
-            Long t0 = ctx.attribute(START);
-            metrics.request(routeOf(ctx), ctx.statusCode(), t0 == null ? 0 : (System.nanoTime() - t0) / 1e9);
+            config.routes.post(CLASSIFY, this::classify);
+            config.routes.get(MODELS, this::models);
+            config.routes.get(HEALTH, ctx -> ctx.json(json.createObjectNode().put("status", "ok")
+                    .put("model", classifier.model().config().name())));
+            config.routes.get(METRICS, ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(metrics.render()));
+            config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage()));
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                log.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, 500, "internal_error", "the server failed on this request: " + e.getMessage());
+            });
+            config.routes.error(404, ctx -> {
+                if (!ctx.res().isCommitted() && (ctx.result() == null || !ctx.result().startsWith("{"))) {
+                    error(ctx, 404, "not_found", "no route " + ctx.method() + " " + ctx.path()
+                            + "; routes: POST /v1/classify, GET /v1/models, GET /health, GET /metrics, GET /");
+                }
+            });
+            config.routes.before(ctx -> ctx.attribute(START, System.nanoTime()));
+            config.routes.after(ctx -> {
+                Long t0 = ctx.attribute(START);
+                metrics.request(routeOf(ctx), ctx.statusCode(), t0 == null ? 0 : (System.nanoTime() - t0) / 1e9);
+            });
         });
     }
 
     /** Starts a server for {@code classifier}; with port 0 the system picks a free port ({@link #port()}). */
     public static InferenceServer start(ImageClassifier classifier, ServeOptions options) {
         InferenceServer s = new InferenceServer(classifier, options);
+        try {
+            s.warmUp();
+        } catch (RuntimeException e) {
+            s.batcher.close();
+            throw e;
+        }
         try {
             s.app.start(options.host(), options.port());
         } catch (RuntimeException e) {
@@ -117,6 +127,24 @@ public final class InferenceServer implements AutoCloseable {
         return s;
     }
 
+    /**
+     * One blank image through the model thread before the port opens, so that the first client does not pay for
+     * the JIT, ND4J's initialisation and the model thread's workspace (seconds for a cold JVM).
+     */
+    private void warmUp() {
+        long t0 = System.nanoTime();
+        int n = classifier.preprocessing().channels() * classifier.preprocessing().size() * classifier.preprocessing().size();
+        try {
+            batcher.submit(new float[n]).get(10, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while warming the model up", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the model failed on a blank image: " + e.getCause(), e);
+        }
+        log.info("model warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
     public int port() {
         return app.port();
     }
@@ -129,11 +157,11 @@ public final class InferenceServer implements AutoCloseable {
         return metrics;
     }
 
-    /** The matched route, so metric labels stay few whatever paths clients send. */
+    /** The route a request matched, so metric labels stay few whatever paths clients send. */
     private static String routeOf(Context ctx) {
-        String p = ctx.endpointHandlerPath();
+        String p = ctx.path();
         return switch (p) {
-            case CLASSIFY, "/v1/models", "/health", "/metrics" -> p;
+            case CLASSIFY, MODELS, HEALTH, METRICS -> p;
             default -> ctx.statusCode() == 404 ? "unmatched" : "static";
         };
     }

@@ -1,8 +1,8 @@
 package dev.nfnets.serve;
 
-import jakarta.servlet.MultipartConfigElement;
-import jakarta.servlet.http.Part;
-import org.eclipse.jetty.server.MultiPartFormInputStream;
+import org.eclipse.jetty.http.MultiPart;
+import org.eclipse.jetty.http.MultiPartFormData;
+import org.eclipse.jetty.io.Content;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -11,18 +11,21 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Turns a request body into a decoded image, refusing bad input before it costs anything: the body is read
  * into memory up to a byte limit and a time limit, a multipart form is parsed in memory (Jetty's parser with an
- * in-memory threshold above the body limit, so no part is ever written to disk), the image's width and height
+ * in-memory threshold above the body limit and no files directory, so no part is ever written to disk), the image's width and height
  * are read from its header and checked against a pixel limit <em>before</em> decoding (a 100-byte PNG can
  * declare 100000 x 100000 pixels, 40 GB once decoded), and decoder warnings (a truncated JPEG decodes into
  * grey filler otherwise) refuse the image. Every refusal is an {@link ApiException} naming the problem.
@@ -91,38 +94,43 @@ final class RequestImages {
     }
 
     private static byte[] fromMultipart(String contentType, byte[] body, long maxBytes) {
-        if (!contentType.toLowerCase(Locale.ROOT).contains("boundary=")) {
+        String boundary = MultiPart.extractBoundary(contentType);
+        if (boundary == null || boundary.isEmpty()) {
             throw new ApiException(400, "bad_multipart", "multipart/form-data content type has no boundary parameter");
         }
-        // Threshold above the body limit: every part stays in memory (the location is never used).
-        MultipartConfigElement config = new MultipartConfigElement(System.getProperty("java.io.tmpdir"), maxBytes,
-                maxBytes, (int) Math.min(Integer.MAX_VALUE, maxBytes + 1));
-        MultiPartFormInputStream form = new MultiPartFormInputStream(new ByteArrayInputStream(body), contentType, config,
-                new File(System.getProperty("java.io.tmpdir")));
-        try {
-            List<Part> parts = new ArrayList<>(form.getParts());
-            Part chosen = null;
-            for (Part p : parts) {
-                if (p.getName().equals("image")) {
-                    chosen = p;
-                    break;
-                }
-                if (chosen == null && p.getSubmittedFileName() != null) {
-                    chosen = p;
+        // Memory threshold above the body limit and no files directory: every part stays in memory.
+        MultiPartFormData.Parser parser = new MultiPartFormData.Parser(boundary);
+        parser.setMaxLength(maxBytes);
+        parser.setMaxMemoryFileSize(maxBytes + 1);
+        parser.setMaxParts(100);
+        try (MultiPartFormData.Parts parts = parser.parse(Content.Source.from(ByteBuffer.wrap(body))).get(10, TimeUnit.SECONDS)) {
+            MultiPart.Part chosen = parts.getFirst("image");
+            if (chosen == null) {
+                for (MultiPart.Part p : parts) {
+                    if (p.getFileName() != null) {
+                        chosen = p;
+                        break;
+                    }
                 }
             }
             if (chosen == null) {
-                List<String> names = parts.stream().map(Part::getName).toList();
+                List<String> names = new ArrayList<>();
+                parts.forEach(p -> names.add(p.getName()));
                 throw new ApiException(400, "missing_image_field", "the multipart form has no file field (expected one "
                         + "named 'image'); fields sent: " + names);
             }
-            try (InputStream in = chosen.getInputStream()) {
-                return in.readAllBytes();
-            }
-        } catch (IOException | IllegalStateException e) {
+            ByteBuffer content = Content.Source.asByteBuffer(chosen.getContentSource());
+            byte[] out = new byte[content.remaining()];
+            content.get(out);
+            return out;
+        } catch (ExecutionException e) {
+            throw new ApiException(400, "bad_multipart", "the multipart/form-data body cannot be parsed: "
+                    + e.getCause().getMessage());
+        } catch (IOException | TimeoutException e) {
             throw new ApiException(400, "bad_multipart", "the multipart/form-data body cannot be parsed: " + e.getMessage());
-        } finally {
-            form.deleteParts();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "shutting_down", "interrupted while parsing the multipart body");
         }
     }
 

@@ -96,11 +96,14 @@ class ServeBrowserTest {
     @Test
     void cameraFramesAreClassifiedLiveWithLabelAndRate() throws IOException {
         browser.get(server.url() + "/");
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        // Generous: on a loaded two-core machine Chromium's JPEG encoding alone can take a second per frame.
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(90));
         wait.until(d -> d.findElement(By.id("model-info")).getText().contains("nfnet-mnist"));
         long before = server.metrics().requests("/v1/classify", 200);
         browser.findElement(By.id("camera-button")).click();
-        wait.until(d -> d.findElement(By.id("camera-rate")).getText().matches("[0-9.]+ frames/s")
+        wait.withMessage(() -> "page shows camera status '" + browser.findElement(By.id("camera-status")).getText()
+                + "', label '" + browser.findElement(By.id("camera-label")).getText() + "', rate '"
+                + browser.findElement(By.id("camera-rate")).getText() + "'").until(d -> d.findElement(By.id("camera-rate")).getText().matches("[0-9.]+ frames/s")
                 && !d.findElement(By.id("camera-rate")).getText().startsWith("0.0"));
         String label = browser.findElement(By.id("camera-label")).getText();
         assertTrue(TestModels.FASHION.contains(label), "camera label '" + label + "' is not a class name");
@@ -111,7 +114,9 @@ class ServeBrowserTest {
         assertTrue(server.metrics().requests("/v1/classify", 200) - before >= 2, "frames did not reach the server");
         screenshot("camera.png");
         browser.findElement(By.id("camera-button")).click();
-        wait.until(d -> d.findElement(By.id("camera-status")).getText().equals("camera off"));
+        wait.withMessage(() -> "page shows camera status '" + browser.findElement(By.id("camera-status")).getText()
+                + "', label '" + browser.findElement(By.id("camera-label")).getText() + "', rate '"
+                + browser.findElement(By.id("camera-rate")).getText() + "'").until(d -> d.findElement(By.id("camera-status")).getText().equals("camera off"));
     }
 
     private static void screenshot(String name) throws IOException {

@@ -81,7 +81,7 @@ function setUpUpload() {
 
 // Camera: one frame in flight at a time, sent on a fixed timer; a tick that finds the previous frame still
 // out is skipped, so a slow server lowers the rate instead of queueing frames.
-const camera = { stream: null, timer: null, busy: false, done: [], label: "", prob: 0 };
+const camera = { stream: null, timer: null, busy: false, done: [], count: 0, label: "", prob: 0 };
 
 function drawOverlay() {
   const video = $("video");
@@ -101,9 +101,9 @@ function drawOverlay() {
   g.fillText(rate, 14, 70);
 }
 
+// Frames answered per second over the last 8 answers (however slow they are), 0 until two have arrived.
 function currentRate() {
-  const now = performance.now();
-  camera.done = camera.done.filter((t) => now - t < 3000);
+  camera.done = camera.done.slice(-8);
   if (camera.done.length < 2) return 0;
   return (camera.done.length - 1) / ((camera.done[camera.done.length - 1] - camera.done[0]) / 1000);
 }
@@ -120,17 +120,19 @@ async function sendFrame() {
     frame.getContext("2d").drawImage(video, 0, 0, frame.width, frame.height);
     const blob = await new Promise((resolve) => frame.toBlob(resolve, "image/jpeg", 0.85));
     const r = await classify(blob, 1);
+    if (!camera.stream) return;   // stopped while this frame was out
     camera.label = r.predictions[0].label;
     camera.prob = r.predictions[0].probability;
     camera.done.push(performance.now());
     $("camera-label").textContent = camera.label;
     $("camera-rate").textContent = `${currentRate().toFixed(1)} frames/s`;
-    setStatus("camera-status", `camera on: ${camera.done.length} frames classified in the last 3 s`);
+    camera.count += 1;
+    setStatus("camera-status", `camera on: ${camera.count} frames classified`);
   } catch (e) {
-    setStatus("camera-status", `error: ${e.message}`, true);
+    if (camera.stream) setStatus("camera-status", `error: ${e.message}`, true);
   } finally {
     camera.busy = false;
-    drawOverlay();
+    if (camera.stream) drawOverlay();
   }
 }
 
@@ -156,6 +158,7 @@ async function toggleCamera() {
     $("camera-view").hidden = false;
     button.textContent = "Stop camera";
     camera.done = [];
+    camera.count = 0;
     const fps = Math.min(30, Math.max(0.5, parseFloat($("camera-fps").value) || 4));
     camera.timer = setInterval(sendFrame, 1000 / fps);
     setStatus("camera-status", "camera on: waiting for frames");
