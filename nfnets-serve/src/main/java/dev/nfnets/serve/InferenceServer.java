@@ -169,6 +169,7 @@ public final class InferenceServer implements AutoCloseable {
     private void classify(Context ctx) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         int top = parseTop(ctx.queryParam("top"));
+        RequestImages.checkContentType(ctx.contentType());
         metrics.inFlight().incrementAndGet();
         try {
             byte[] body = RequestImages.readBody(ctx.req().getInputStream(), ctx.req().getContentLengthLong(),

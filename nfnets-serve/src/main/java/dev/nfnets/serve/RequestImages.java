@@ -81,16 +81,27 @@ final class RequestImages {
      * content type; the first file part (or the part named {@code image}) of a {@code multipart/form-data} body.
      */
     static byte[] imageBytes(String contentType, byte[] body, long maxBytes) {
+        return checkContentType(contentType) ? fromMultipart(contentType, body, maxBytes) : body;
+    }
+
+    /**
+     * Refuses a content type that cannot carry an image, before the body is read.
+     *
+     * @return whether the body is a multipart form (else it is the image itself)
+     */
+    static boolean checkContentType(String contentType) {
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).strip();
         if (type.isEmpty() || type.startsWith("image/") || type.startsWith("application/octet-stream")) {
-            return body;
+            return false;
         }
         if (type.startsWith("multipart/form-data")) {
-            return fromMultipart(contentType, body, maxBytes);
+            return true;
         }
+        String hint = type.startsWith("application/x-www-form-urlencoded")
+                ? " (curl --data-binary sends this unless given -H 'Content-Type: image/jpeg')" : "";
         throw new ApiException(415, "unsupported_content_type", "content type '" + contentType + "' is not accepted: "
                 + "send the image bytes as image/jpeg, image/png (any image/*) or application/octet-stream, "
-                + "or a multipart/form-data form with a file field named 'image'");
+                + "or a multipart/form-data form with a file field named 'image'" + hint);
     }
 
     private static byte[] fromMultipart(String contentType, byte[] body, long maxBytes) {

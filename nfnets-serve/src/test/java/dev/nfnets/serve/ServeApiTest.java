@@ -159,6 +159,7 @@ class ServeApiTest {
         assertError(post("", "image/png", "this is not an image".getBytes(StandardCharsets.UTF_8)), 415, "not_an_image", "not an image");
         assertError(post("", "text/plain", png[0]), 415, "unsupported_content_type", "text/plain");
         assertError(post("", "application/json", "{}".getBytes(StandardCharsets.UTF_8)), 415, "unsupported_content_type", "application/json");
+        assertError(post("", "application/x-www-form-urlencoded", png[0]), 415, "unsupported_content_type", "curl --data-binary");
         assertError(post("?top=abc", "image/png", png[0]), 400, "bad_top", "'abc'");
         assertError(post("?top=1000000000000", "image/png", png[0]), 400, "bad_top", "1..10");
         assertError(post("?top=11", "image/png", png[0]), 400, "bad_top", "got 11");
