@@ -1,16 +1,11 @@
 package dev.nfnets.train.cli;
 
-import dev.nfnets.core.NFNet;
-import dev.nfnets.core.NFNetConfig;
-import dev.nfnets.core.NFNets;
 import dev.nfnets.core.inference.ImageClassifier;
 import dev.nfnets.core.inference.Prediction;
-import dev.nfnets.core.weights.Weights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -43,23 +38,7 @@ final class PredictCommand implements Callable<Integer> {
         for (Path image : images) {   // before the model is built: a directory or a pipe is named, not waited on
             dev.nfnets.core.io.RegularFiles.require(image, "image file");
         }
-        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : WeightsCache.resolve(weights);
-        Weights.WeightFile wf = Weights.read(file);
-        NFNetConfig c = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
-                file + " carries no model config; pass --model (e.g. --model f0)"));
-        if (size != null) {
-            c = NFNetConfig.builder(c).testSize(size).build();
-        }
-        NFNet net = new NFNet(c);
-        Weights.load(net, wf, name -> false);
-        Path names = classesFile;
-        if (names == null && file.toAbsolutePath().getParent() != null
-                && Files.isRegularFile(file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE))) {
-            names = file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);   // written by `nfnets train`
-        }
-        ImageClassifier classifier = names != null
-                ? NFNets.classifier(net, DataSets.readClassNames(names))
-                : NFNets.classifier(net);
+        ImageClassifier classifier = Classifiers.load(weights, model, size, classesFile);
         List<List<Prediction>> all = classifier.classifyAll(images, top);
         for (int i = 0; i < images.size(); i++) {
             System.out.println(images.get(i) + ":");

@@ -1,0 +1,11 @@
+package dev.nfnets.serve;
+
+import dev.nfnets.train.cli.CliExtension;
+
+/** Adds {@code nfnets serve-bench} to the command line (listed in META-INF/services). */
+public final class ServeBenchExtension implements CliExtension {
+    @Override
+    public Object command() {
+        return new ServeBenchCommand();
+    }
+}
