@@ -2,6 +2,7 @@ package dev.nfnets.core;
 
 import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
 import dev.nfnets.layers.memory.StepScope;
@@ -43,6 +44,7 @@ public final class Agc implements Optimizer {
     private final double eps;
     private final Predicate<Parameter> clipped;
     private volatile AgcStats lastStats = AgcStats.EMPTY;
+    private NFNetsOptions options = NFNetsOptions.defaults();
 
     public Agc(Optimizer delegate) {
         this(delegate, DEFAULT_CLIPPING, DEFAULT_EPS);
@@ -64,6 +66,12 @@ public final class Agc implements Optimizer {
         this.clipping = clipping;
         this.eps = eps;
         this.clipped = clipped;
+    }
+
+    @Override
+    public void useOptions(NFNetsOptions options) {
+        this.options = java.util.Objects.requireNonNull(options, "options");
+        delegate.useOptions(options);
     }
 
     public Optimizer delegate() {
@@ -94,7 +102,7 @@ public final class Agc implements Optimizer {
                 continue;
             }
             // the temporaries of one tensor (squares, norms) are recycled for the next inside a step scope
-            Clip c = StepScope.nestedRun(() -> clip(p.value(), p.grad(), clipping, eps));
+            Clip c = StepScope.nestedRun(() -> clip(options, p.value(), p.grad(), clipping, eps));
             groups.merge(AgcStats.groupOf(p), new AgcStats.Group(c.units, c.clippedUnits, c.maxRatio), AgcStats.Group::plus);
             if (c.maxRatio > maxRatio || Double.isNaN(c.maxRatio)) {
                 maxRatio = c.maxRatio;
@@ -109,7 +117,7 @@ public final class Agc implements Optimizer {
     }
 
     /** Clips {@code grad} in place, unit-wise, against {@code value}. */
-    static Clip clip(INDArray value, INDArray grad, double clipping, double eps) {
+    static Clip clip(NFNetsOptions options, INDArray value, INDArray grad, double clipping, double eps) {
         long[] shape = value.shape();
         int nonSingleton = 0;
         for (long d : shape) {
@@ -129,10 +137,10 @@ public final class Agc implements Optimizer {
             throw new IllegalArgumentException("AGC: no unit-wise norm for a rank-" + shape.length + " parameter");
         }
         long cols = value.length() / rows;
-        if (HostArrays.eligible(value, grad)) {
+        if (HostArrays.eligible(options, value, grad)) {
             return clipOnHost(value, grad, (int) rows, (int) cols, clipping, eps);
         }
-        if (FloatKernels.eligible(value, grad)) {
+        if (FloatKernels.eligible(options, value, grad)) {
             return clipFloat(value, grad, (int) rows, (int) cols, clipping, eps);
         }
         INDArray p2 = value.reshape('c', rows, cols);

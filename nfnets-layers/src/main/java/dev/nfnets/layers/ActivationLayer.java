@@ -14,38 +14,26 @@ public class ActivationLayer extends AbstractLayer {
     private final Activation fn;
     private final double gain;
     /**
-     * Keep the activation's gate (GELU's sigmoid) from the forward pass for the backward pass: one more
-     * activation-sized array per layer in training, for a backward pass without recomputing the sigmoid.
-     * {@code -Dnfnets.activationGates=true|false} forces it for every layer; unset (or {@code auto}), each
-     * layer keeps its own setting ({@link #keepGate(boolean)}, default on), which {@code NFNet} sets per model:
-     * kept for small models (dispatch-bound: {@code nfnet-mnist} 8% faster per step), recomputed for large ones
-     * (memory-bound: F0 at 128 px the same speed with 250 MiB less peak memory; docs/BENCHMARKS.md). Measured
-     * with session 4's sigmoid-based gate; since session 5 recomputing costs one vectorised pass.
+     * Whether training keeps the activation's gate (GELU's sigmoid) from the forward pass for the backward pass:
+     * one more activation-sized array per layer in training, for a backward pass without recomputing the
+     * sigmoid. Null: as the options say ({@code nfnets.activationGates}: {@code keep} and {@code auto} keep it,
+     * {@code recompute} does not); {@code NFNet} sets it per model from
+     * {@link NFNetsOptions#keepActivationGates(long)}: kept for small models (dispatch-bound: {@code nfnet-mnist}
+     * 8% faster per step), recomputed for large ones (memory-bound: F0 at 128 px the same speed with 250 MiB less
+     * peak memory; docs/BENCHMARKS.md). Recomputing the gate costs one vectorised pass.
      */
-    public static final Boolean KEEP_GATES_OVERRIDE = parseGates(System.getProperty("nfnets.activationGates", "auto"));
+    private Boolean keepGate;
 
     /**
-     * FLOAT GELU layers of at least this many elements run through oneDNN's JIT eltwise kernels
-     * ({@link OneDnnEltwise}; about 8x faster than the Java pass on F0's activations) when its natives load;
-     * smaller ones keep the Java pass, which has no native-call overhead. {@code -Dnfnets.onednnEltwiseMin}.
+     * FLOAT GELU layers of at least {@link NFNetsOptions#oneDnnEltwiseMin()} elements run through oneDNN's JIT
+     * eltwise kernels ({@link OneDnnEltwise}; about 8x faster than the Java pass on F0's activations) when the
+     * options allow it and its natives load; smaller ones keep the Java pass, which has no native-call overhead.
      */
-    static final long ONEDNN_MIN = Long.getLong("nfnets.onednnEltwiseMin", 1 << 14);
-
-    private static volatile boolean oneDnnEnabled = true;
-
-    /** Turns the oneDNN GELU path on or off; returns the old setting (tests, measurements). */
-    static boolean setOneDnn(boolean on) {
-        boolean old = oneDnnEnabled;
-        oneDnnEnabled = on;
-        return old;
+    private boolean oneDnn(INDArray x) {
+        NFNetsOptions o = options();
+        return o.oneDnnEltwise() && x.dataType() == DataType.FLOAT && x.length() >= o.oneDnnEltwiseMin()
+                && Shapes.wholeInCOrder(x) && OneDnnEltwise.available() && Nd4j.getEnvironment().helpersAllowed();
     }
-
-    private static boolean oneDnn(INDArray x) {
-        return oneDnnEnabled && x.dataType() == DataType.FLOAT && x.length() >= ONEDNN_MIN && Shapes.wholeInCOrder(x)
-                && OneDnnEltwise.available() && Nd4j.getEnvironment().helpersAllowed();
-    }
-
-    private boolean keepGate = KEEP_GATES_OVERRIDE == null || KEEP_GATES_OVERRIDE;
 
     private INDArray cachedInput;
     private INDArray cachedGate;
@@ -60,28 +48,14 @@ public class ActivationLayer extends AbstractLayer {
         this.gain = gain;
     }
 
-    private static Boolean parseGates(String v) {
-        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true" -> Boolean.TRUE;
-            case "false" -> Boolean.FALSE;
-            case "auto", "" -> null;
-            default -> throw new IllegalArgumentException("-Dnfnets.activationGates must be true, false or auto, got '" + v + "'");
-        };
-    }
-
-    /**
-     * Whether training keeps the gate for the backward pass (ignored when {@code -Dnfnets.activationGates} is
-     * set); returns this layer.
-     */
+    /** Whether training keeps the gate for the backward pass (overrides the options); returns this layer. */
     public ActivationLayer keepGate(boolean keep) {
-        if (KEEP_GATES_OVERRIDE == null) {
-            this.keepGate = keep;
-        }
+        this.keepGate = keep;
         return this;
     }
 
     public boolean keepsGate() {
-        return keepGate;
+        return keepGate != null ? keepGate : options().activationGates() != NFNetsOptions.Gates.RECOMPUTE;
     }
 
     private boolean inPlaceInference;
@@ -122,11 +96,11 @@ public class ActivationLayer extends AbstractLayer {
             OneDnnEltwise.geluForward(x, y, (float) gain);
             return y;
         }
-        if (fn == Activation.GELU && FloatKernels.eligible(x)) {
-            return geluFloat(x, mode.isTraining() && keepGate, inPlace);
+        if (fn == Activation.GELU && FloatKernels.eligible(options(), x)) {
+            return geluFloat(x, mode.isTraining() && keepsGate(), inPlace);
         }
         INDArray y;
-        if (mode.isTraining() && keepGate && fn.hasGate()) {
+        if (mode.isTraining() && keepsGate() && fn.hasGate()) {
             INDArray[] yg = fn.applyWithGate(x);
             y = yg[0];
             cachedGate = yg[1];
@@ -149,8 +123,8 @@ public class ActivationLayer extends AbstractLayer {
             OneDnnEltwise.geluBackward(x, Shapes.wholeInCOrder(gradOut) ? gradOut : gradOut.dup('c'), dx, (float) gain);
             return dx;
         }
-        if (fn == Activation.GELU && FloatKernels.eligible(x, gradOut)
-                && (cachedGate == null || FloatKernels.eligible(cachedGate))) {
+        if (fn == Activation.GELU && FloatKernels.eligible(options(), x, gradOut)
+                && (cachedGate == null || FloatKernels.dense(cachedGate))) {
             return geluGradFloat(x, cachedGate, gradOut);
         }
         INDArray d = (cachedGate != null ? fn.derivative(x, cachedGate) : fn.derivative(x)).muli(gradOut);
@@ -162,8 +136,8 @@ public class ActivationLayer extends AbstractLayer {
      * in float (the reference's order), the gate {@code s = sigmoid(2u) = 0.5 (1 + tanh(u))} in double
      * ({@link RationalTanh#gateInPlace}, within 2e-11) rounded to float, then {@code y = s * x * gain} in float, as
      * the generic path computes it from ND4J's sigmoid. In training with {@code keepGate}, {@code s} is kept for
-     * the backward pass. Until session 5 this was a polynomial pass, ND4J's sigmoid and an output pass, about
-     * twice as slow (docs/BENCHMARKS.md).
+     * the backward pass. One pass instead of a polynomial pass, ND4J's sigmoid and an output pass: about twice
+     * as fast (docs/BENCHMARKS.md).
      */
     private INDArray geluFloat(INDArray x, boolean keepGate, boolean inPlace) {
         int n = (int) x.length();

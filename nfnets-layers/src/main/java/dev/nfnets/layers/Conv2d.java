@@ -173,77 +173,42 @@ public class Conv2d extends AbstractLayer {
     /**
      * Pointwise (1x1, stride 1, ungrouped) convolutions run as one GEMM per example on NCHW planes: measured
      * 2-3x faster than ND4J's conv2d/conv2d_bp for NFNet-F0's shapes (forward and backward; docs/BENCHMARKS.md).
-     * {@code -Dnfnets.pointwiseGemm=false} keeps the convolution op, and so does ND4J with its platform helpers
-     * switched off ({@code allowHelpers(false)}: the generic kernels, which the reference parity check uses for
-     * the closest agreement with the reference's rounding).
+     * The option {@code nfnets.pointwiseGemm=false} keeps the convolution op, and so does ND4J with its platform
+     * helpers switched off ({@code allowHelpers(false)}: the generic kernels, which the reference parity check
+     * uses for the closest agreement with the reference's rounding). Below
+     * {@link NFNetsOptions#pointwiseMinMacs()} multiply-accumulates per example the per-example GEMMs cost more in
+     * calls than they save: {@code nfnet-mnist} at batch 128 (64 x 32 channels on 14 x 14 planes, 0.4M per
+     * example) trained 1.6x slower per step with them (docs/BENCHMARKS.md); F0's 1x1s are 10M-170M per example.
      */
-    public static final boolean POINTWISE_GEMM = !"false".equalsIgnoreCase(System.getProperty("nfnets.pointwiseGemm"));
-
-    /**
-     * Below this many multiply-accumulates per example the per-example GEMMs cost more in calls than they save:
-     * {@code nfnet-mnist} at batch 128 (64 x 32 channels on 14 x 14 planes, 0.4M per example) trained 1.6x slower
-     * per step with them (docs/BENCHMARKS.md); F0's 1x1s are 10M-170M per example.
-     */
-    static final long POINTWISE_MIN_MACS = 4_000_000L;
-
-    private static volatile long pointwiseMinMacs = POINTWISE_MIN_MACS;
-
-    /** Sets the per-example size above which pointwise convolutions take GEMMs; returns the old one (tests). */
-    static long setPointwiseMinMacs(long macs) {
-        long old = pointwiseMinMacs;
-        pointwiseMinMacs = macs;
-        return old;
-    }
-
     private boolean pointwise(INDArray x) {
-        return POINTWISE_GEMM && kernelSize == 1 && stride == 1 && groups == 1
-                && (long) inChannels * outChannels * x.size(2) * x.size(3) >= pointwiseMinMacs
+        NFNetsOptions o = options();
+        return o.pointwiseGemm() && kernelSize == 1 && stride == 1 && groups == 1
+                && (long) inChannels * outChannels * x.size(2) * x.size(3) >= o.pointwiseMinMacs()
                 && Nd4j.getEnvironment().helpersAllowed();
-    }
-
-    /**
-     * Pointwise convolutions on planes of at most this many pixels run as one GEMM over the whole batch, on
-     * copies in {@code (channels, N*H*W)} layout, instead of one GEMM per example: per-example GEMMs that thin
-     * are inefficient, and the weight gradient is read and written once instead of N times. Measured at batch
-     * 8 (docs/BENCHMARKS.md, session 5): 1536 -> 768 at 6 px backward 10.5 -> 4.8 ms, at 12 px 22.9 -> 17.2 ms,
-     * 1536 -> 3072 at 4 px 16.1 -> 8.6 ms; at 24 px and more the copies cost more than they save.
-     * {@code -Dnfnets.pointwiseBatchedMaxPlane=0} keeps per-example GEMMs everywhere.
-     */
-    static final int BATCHED_MAX_PLANE = Integer.getInteger("nfnets.pointwiseBatchedMaxPlane", 256);
-
-    private static volatile int batchedMaxPlane = BATCHED_MAX_PLANE;
-
-    /** Sets the plane size up to which pointwise GEMMs take the whole batch at once; returns the old one (tests). */
-    static int setBatchedMaxPlane(int pixels) {
-        int old = batchedMaxPlane;
-        batchedMaxPlane = pixels;
-        return old;
     }
 
     /**
      * Spatial (k > 1) FLOAT convolutions run through oneDNN directly ({@link OneDnnConv}: one primitive for all
-     * groups, blocked copies in the step's memory scope) when its natives load and ND4J's platform helpers are
-     * on; {@code -Dnfnets.onednnConv=false} keeps ND4J's conv2d / conv2d_bp (one call per group).
+     * groups, blocked copies in the step's memory scope) when its natives load, ND4J's platform helpers are on
+     * and the options allow it ({@code nfnets.onednnConv}, planes up to {@code nfnets.onednnConvMaxPlane}
+     * pixels); otherwise ND4J's conv2d / conv2d_bp (one call per group).
      */
-    private static volatile boolean oneDnnEnabled = true;
-
-    /** Turns the direct oneDNN path on or off; returns the old setting (tests, measurements). */
-    static boolean setOneDnn(boolean on) {
-        boolean old = oneDnnEnabled;
-        oneDnnEnabled = on;
-        return old;
-    }
-
-    /** Input planes (pixels) above this keep ND4J's ops; {@code -Dnfnets.onednnConvMaxPlane}. */
-    static final int ONEDNN_MAX_PLANE = Integer.getInteger("nfnets.onednnConvMaxPlane", Integer.MAX_VALUE);
-
     private boolean oneDnn(INDArray x) {
-        return oneDnnEnabled && kernelSize > 1 && x.size(2) * x.size(3) <= ONEDNN_MAX_PLANE && x.dataType() == DataType.FLOAT && OneDnnConv.available()
-                && Nd4j.getEnvironment().helpersAllowed();
+        NFNetsOptions o = options();
+        return o.oneDnnConv() && kernelSize > 1 && x.size(2) * x.size(3) <= o.oneDnnConvMaxPlane()
+                && x.dataType() == DataType.FLOAT && OneDnnConv.available() && Nd4j.getEnvironment().helpersAllowed();
     }
 
-    private static boolean batched(INDArray x) {
-        return x.size(0) > 1 && x.size(2) * x.size(3) <= batchedMaxPlane;
+    /**
+     * Pointwise convolutions on planes of at most {@link NFNetsOptions#pointwiseBatchedMaxPlane()} pixels run as
+     * one GEMM over the whole batch, on copies in {@code (channels, N*H*W)} layout, instead of one GEMM per
+     * example: per-example GEMMs that thin are inefficient, and the weight gradient is read and written once
+     * instead of N times. Measured at batch 8 (docs/BENCHMARKS.md, commit 284b59f of 2026-11-30): 1536 -> 768 at 6 px backward
+     * 10.5 -> 4.8 ms, at 12 px 22.9 -> 17.2 ms, 1536 -> 3072 at 4 px 16.1 -> 8.6 ms; at 24 px and more the copies
+     * cost more than they save.
+     */
+    private boolean batched(INDArray x) {
+        return x.size(0) > 1 && x.size(2) * x.size(3) <= options().pointwiseBatchedMaxPlane();
     }
 
     /** A dense NCHW array as a new {@code (C, N*H*W)} matrix (planes regrouped by channel). */
@@ -275,8 +240,8 @@ public class Conv2d extends AbstractLayer {
     }
 
     /** {@code y[n, c] += b[c]} on every plane: one float pass ({@link FloatKernels}), else ND4J's broadcast add. */
-    private static void addBias(INDArray y, INDArray b) {
-        if (!FloatKernels.eligible(y, b)) {
+    private void addBias(INDArray y, INDArray b) {
+        if (!FloatKernels.eligible(options(), y, b)) {
             Nd4j.exec(new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp(y, b, y, 1));
             return;
         }
@@ -404,7 +369,7 @@ public class Conv2d extends AbstractLayer {
         if (bias.isFrozen()) {
             return;
         }
-        if (!FloatKernels.eligible(gradOut, bias.grad())) {
+        if (!FloatKernels.eligible(options(), gradOut, bias.grad())) {
             bias.accumulateGrad(gradOut.sum(0, 2, 3));
             return;
         }

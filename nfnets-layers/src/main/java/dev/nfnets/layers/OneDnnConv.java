@@ -30,13 +30,10 @@ final class OneDnnConv {
     private OneDnnConv() {
     }
 
-    /** Whether the oneDNN natives loaded and neither {@code -Dnfnets.onednn=false} nor {@code -Dnfnets.onednnConv=false} is set. */
+    /** Whether the oneDNN natives loaded (the options decide whether a model uses them). */
     static boolean available() {
-        return AVAILABLE;
+        return OneDnn.available();
     }
-
-    private static final boolean AVAILABLE = OneDnn.available()
-            && !"false".equalsIgnoreCase(System.getProperty("nfnets.onednnConv"));
 
     /** One convolution shape: its primitives and the layouts they chose. */
     private static final class Plan {

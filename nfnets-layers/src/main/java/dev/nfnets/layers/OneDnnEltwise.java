@@ -22,19 +22,16 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * 2e-7 (gradient) relative: oneDNN evaluates tanh in float with its own approximation.
  *
  * <p>The arrays are seen as one-dimensional ({@code n} elements), so one plan serves every activation of that
- * size; plans are cached per size and gain, at most {@link #MAX_PLANS}. {@code -Dnfnets.onednnEltwise=false}
- * turns this path off (as does {@code -Dnfnets.onednn=false}).
+ * size; plans are cached per size and gain, at most {@link #MAX_PLANS}. The options {@code nfnets.onednnEltwise}
+ * and {@code nfnets.onednn} ({@link NFNetsOptions}) turn this path off.
  */
 final class OneDnnEltwise {
     private OneDnnEltwise() {
     }
 
-    private static final boolean AVAILABLE = OneDnn.available()
-            && !"false".equalsIgnoreCase(System.getProperty("nfnets.onednnEltwise"));
-
-    /** Whether the direct oneDNN GELU can run (natives loaded, not turned off). */
+    /** Whether the direct oneDNN GELU can run (natives loaded; the options decide whether a model uses it). */
     static boolean available() {
-        return AVAILABLE;
+        return OneDnn.available();
     }
 
     private static final class Plan {

@@ -2,6 +2,7 @@ package dev.nfnets.train;
 
 import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.optim.InPlace;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -20,12 +21,19 @@ import java.util.Map;
 public final class Ema {
     private final double decay;
     private final Map<String, INDArray> shadow = new LinkedHashMap<>();
+    private NFNetsOptions options = NFNetsOptions.defaults();
 
     public Ema(Map<String, Parameter> params, double decay) {
         this.decay = decay;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             params.forEach((k, p) -> shadow.put(k, p.value().dup('c')));
         }
+    }
+
+    /** Makes the updates run with {@code options}' kernel choices (the model's). */
+    public Ema useOptions(NFNetsOptions options) {
+        this.options = java.util.Objects.requireNonNull(options, "options");
+        return this;
     }
 
     public double decayAt(long step) {
@@ -36,7 +44,7 @@ public final class Ema {
         double d = decayAt(step);
         params.forEach((k, p) -> {
             INDArray s = shadow.get(k);
-            if (HostArrays.eligible(s, p.value())) {
+            if (HostArrays.eligible(options, s, p.value())) {
                 // small tensors: one host loop instead of two native ops (HostArrays explains why)
                 double[] e = HostArrays.read(s);
                 double[] v = HostArrays.read(p.value());
@@ -44,7 +52,7 @@ public final class Ema {
                     e[i] = d * e[i] + (1 - d) * v[i];
                 }
                 HostArrays.write(s, e);
-            } else if (FloatKernels.eligible(s, p.value())) {
+            } else if (FloatKernels.eligible(options, s, p.value())) {
                 // large FLOAT tensors: one pass over both instead of a scale and an axpy
                 FloatBuffer e = FloatKernels.floats(s);
                 FloatBuffer v = FloatKernels.floats(p.value());

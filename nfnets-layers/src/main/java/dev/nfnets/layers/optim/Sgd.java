@@ -2,6 +2,7 @@ package dev.nfnets.layers.optim;
 
 import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -38,6 +39,7 @@ public final class Sgd implements Optimizer {
     private final Predicate<Parameter> decays;
     private final Map<String, INDArray> buffers = new HashMap<>();
     private long step;
+    private NFNetsOptions options = NFNetsOptions.defaults();
 
     private Sgd(Builder b) {
         this.schedule = b.schedule;
@@ -68,6 +70,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public void useOptions(NFNetsOptions options) {
+        this.options = java.util.Objects.requireNonNull(options, "options");
+    }
+
+    @Override
     public void step(Map<String, Parameter> params) {
         double lr = schedule.at(step);
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -78,11 +85,11 @@ public final class Sgd implements Optimizer {
             // in place and without temporaries (InPlace.axpy): the gradient buffer holds g, then the update
             INDArray g = p.grad();
             INDArray buf = momentum != 0 ? buffer(e.getKey(), p) : null;
-            if (HostArrays.eligible(p.value(), g) && (buf == null || HostArrays.eligible(buf))) {
+            if (HostArrays.eligible(options, p.value(), g) && (buf == null || HostArrays.eligible(options, buf))) {
                 stepOnHost(p, buf, lr);
                 continue;
             }
-            if (FloatKernels.eligible(p.value(), g) && (buf == null || FloatKernels.eligible(buf))) {
+            if (FloatKernels.eligible(options, p.value(), g) && (buf == null || FloatKernels.dense(buf))) {
                 stepFloat(p, buf, lr);
                 continue;
             }

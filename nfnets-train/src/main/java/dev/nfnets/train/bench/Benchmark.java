@@ -6,7 +6,9 @@ import dev.nfnets.core.Agc;
 import dev.nfnets.core.ModelSummary;
 import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.TrainStep;
 import dev.nfnets.layers.LayerProfiler;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
@@ -153,9 +155,9 @@ public final class Benchmark {
         public static Environment current() {
             org.nd4j.linalg.factory.Environment env = Nd4j.getEnvironment();
             return new Environment(Runtime.getRuntime().availableProcessors(), env.maxThreads(), env.maxMasterThreads(),
-                    Objects.requireNonNullElse(System.getenv("OMP_NUM_THREADS"), ""),
-                    Objects.requireNonNullElse(System.getenv("OMP_WAIT_POLICY"), ""), hasOneDnn(),
-                    System.getProperty("java.version"), Runtime.getRuntime().maxMemory());
+                    Objects.requireNonNullElse(NFNetsOptions.Process.env("OMP_NUM_THREADS"), ""),
+                    Objects.requireNonNullElse(NFNetsOptions.Process.env("OMP_WAIT_POLICY"), ""), hasOneDnn(),
+                    NFNetsOptions.Process.jvm("java.version"), Runtime.getRuntime().maxMemory());
         }
 
         Map<String, Object> toMap() {
@@ -511,6 +513,7 @@ public final class Benchmark {
         final long params;
         final long macs;
         final String scopeId;
+        final TrainStep trainStep;
         double lastLoss = Double.NaN;
         long workspaceBytes = -1;
 
@@ -535,47 +538,50 @@ public final class Benchmark {
             optimizer = new Agc(Sgd.builder().learningRate(LEARNING_RATE).momentum(MOMENTUM).nesterov(true)
                     .weightDecay(WEIGHT_DECAY).build(), Agc.DEFAULT_CLIPPING, Agc.DEFAULT_EPS);
             scopeId = "bench-" + o.kind().label();
+            trainStep = TrainStep.builder(model, optimizer).loss(loss).scope(scopeId).build();
         }
 
         /** Runs one step; returns its wall time in milliseconds and records its phases in {@link #phases}. */
         double step(int index) {
+            phases.clear();
+            if (o.kind() != Kind.FORWARD) {
+                long t0 = System.nanoTime();
+                TrainStep.Result r = trainStep.run(input, targets, o.seed() * 31 + index);
+                long t4 = System.nanoTime();
+                lastLoss = r.loss();
+                workspaceBytes = reservedBytes(scopeId);
+                phases.put("forward", r.forwardNanos() / 1e6);
+                phases.put("loss_backward", r.backwardNanos() / 1e6);
+                phases.put("agc_sgd_zero_grad", r.updateNanos() / 1e6);
+                phases.put("scope_close", (t4 - t0 - r.forwardNanos() - r.backwardNanos() - r.updateNanos()) / 1e6);
+                return (t4 - t0) / 1e6;
+            }
             long t0 = System.nanoTime();
             long t1;
-            long t2 = -1;
-            long t3 = -1;
-            StepScope scope = StepScope.open(scopeId);
+            StepScope scope = StepScope.open(scopeId, model.options());
             try {
-                if (o.kind() == Kind.FORWARD) {
-                    INDArray logits = model.forward(input, Mode.EVAL);
-                    lastLoss = Double.NaN;
-                    logits.getDouble(0); // results are computed synchronously on CPU; touch one value anyway
-                    t1 = System.nanoTime();
-                } else {
-                    model.reseed(o.seed() * 31 + index);
-                    INDArray logits = model.forward(input, Mode.TRAIN);
-                    t1 = System.nanoTime();
-                    SoftmaxCrossEntropy.Result r = loss.compute(logits, targets);
-                    model.backward(r.gradient());
-                    model.clearCache();
-                    t2 = System.nanoTime();
-                    optimizer.step(namedParams);
-                    model.zeroGrad();
-                    t3 = System.nanoTime();
-                    lastLoss = r.loss();
-                }
+                INDArray logits = model.forward(input, Mode.EVAL);
+                lastLoss = Double.NaN;
+                logits.getDouble(0); // results are computed synchronously on CPU; touch one value anyway
+                t1 = System.nanoTime();
                 workspaceBytes = scope.reservedBytes();
             } finally {
                 scope.close();
             }
             long t4 = System.nanoTime();
-            phases.clear();
             phases.put("forward", (t1 - t0) / 1e6);
-            if (t2 >= 0) {
-                phases.put("loss_backward", (t2 - t1) / 1e6);
-                phases.put("agc_sgd_zero_grad", (t3 - t2) / 1e6);
-            }
-            phases.put("scope_close", (t4 - Math.max(t1, t3)) / 1e6);
+            phases.put("scope_close", (t4 - t1) / 1e6);
             return (t4 - t0) / 1e6;
+        }
+
+        /** Bytes reserved by the step scope {@code id} of this thread (-1 when it is not open yet). */
+        private static long reservedBytes(String id) {
+            for (org.nd4j.linalg.api.memory.MemoryWorkspace w : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+                if (w.getId().equals("nfnets-" + id)) {
+                    return w.getCurrentSize();
+                }
+            }
+            return -1;
         }
 
         /** Phases of the last step in milliseconds, in order. */
