@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
  * update written as a chain of in-place ops makes one pass over memory per op (a Nesterov SGD step with
  * weight decay is five). A loop here makes one pass for the whole formula, reads rows in order while
  * accumulating per-column sums in double precision, and writes nothing it does not need. Measured in
- * docs/BENCHMARKS.md ("Session 4").
+ * docs/BENCHMARKS.md (commit 56db787, 2026-11-30).
  *
  * <p>Results do not depend on the thread count: column sums are split by columns (each column is summed by
  * one thread, rows in order), element-wise passes by ranges. The option {@code nfnets.floatKernels=false}
@@ -156,7 +156,7 @@ public final class FloatKernels {
      * An element-wise pass over {@code n} floats of each buffer: every thread takes a range and walks it in
      * {@link #CHUNK}-element chunks, copying the inputs into Java arrays, running {@code body} and copying the
      * outputs back. Loops over Java arrays are vectorised by the JIT, loops over buffer elements are not (F0's
-     * GELU layers, forward and backward: 50 -> 22 ms per 7.4M elements; docs/BENCHMARKS.md, session 5). An
+     * GELU layers, forward and backward: 50 -> 22 ms per 7.4M elements; docs/BENCHMARKS.md; commit a9893f4, 2026-11-30). An
      * output buffer may also be an input (in place): each chunk is read before it is written. The chunk arrays
      * are reused per thread, so {@code body} must not keep them or call {@code map} itself.
      */

@@ -18,7 +18,7 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  *
  * <p>Why: the Java pass ({@link ActivationLayer}'s vectorised rational tanh in double) took about 1.9 ms forward
  * and 2.0 ms backward per {@code [8, 768, 12, 12]} activation in NFNet-F0's step; oneDNN's float kernels take
- * 0.25 ms and 0.5 ms (docs/BENCHMARKS.md, session 7). They agree with the Java pass to about 4e-8 (output) and
+ * 0.25 ms and 0.5 ms (docs/BENCHMARKS.md; commit f1d21d7, 2026-12-01). They agree with the Java pass to about 4e-8 (output) and
  * 2e-7 (gradient) relative: oneDNN evaluates tanh in float with its own approximation.
  *
  * <p>The arrays are seen as one-dimensional ({@code n} elements), so one plan serves every activation of that

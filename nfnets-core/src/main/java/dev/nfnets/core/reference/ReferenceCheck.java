@@ -44,7 +44,7 @@ public final class ReferenceCheck {
      * 1/65 of their magnitude, fixture README), so float rounding anywhere upstream moves it by orders more
      * than any other tensor. Measured for s47: the fixture's two reference implementations differ by 4.2e-5
      * there; float-accurate GELU evaluations (all within 2 ulps of the exact function) give 2.4e-5 to 2.7e-4
-     * against the fixture while every other tensor stays below 1e-5 (docs/BENCHMARKS.md, session 5).
+     * against the fixture while every other tensor stays below 1e-5 (docs/BENCHMARKS.md; commit 4b3b5d5, 2026-11-30).
      */
     public record Tolerances(double logits, double loss, double grads, double step, double skipGainGrads) {
         public static final Tolerances DEFAULT = new Tolerances(1e-5, 1e-5, 1e-4, 1e-5, 5e-4);
