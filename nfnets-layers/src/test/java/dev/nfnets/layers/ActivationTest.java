@@ -1,5 +1,7 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.OneDnnConv;
+import dev.nfnets.layers.kernels.OneDnnEltwise;
 import dev.nfnets.layers.testing.GradientCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

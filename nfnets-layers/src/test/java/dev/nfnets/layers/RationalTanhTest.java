@@ -1,5 +1,7 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.OneDnnConv;
+import dev.nfnets.layers.kernels.OneDnnEltwise;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,4 +1,6 @@
-package dev.nfnets.layers;
+package dev.nfnets.layers.kernels;
+
+import dev.nfnets.layers.NFNetsOptions;
 
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_engine;
