@@ -129,4 +129,75 @@ class KernelsTest {
         layer.backward(dy);
         assertEquals(before + 2, OneDnnEltwise.calls(), "forward and backward both through oneDNN");
     }
+
+    /** The three SGD updates give the same weights and momentum (Nesterov, weight decay) on one array. */
+    @ParameterizedTest(name = "momentum {0}")
+    @ValueSource(doubles = {0.0, 0.9})
+    void everySgdUpdateAgreesWithTheReference(double momentum) {
+        INDArray[][] results = new INDArray[3][];
+        SgdUpdateKernel[] kernels = {SgdUpdates.REFERENCE, SgdUpdates.HOST, SgdUpdates.FLOAT};
+        for (int k = 0; k < 3; k++) {
+            Nd4j.getRandom().setSeed(13);
+            INDArray w = Nd4j.randn(DataType.FLOAT, 40, 30);
+            INDArray buf = momentum == 0 ? null : Nd4j.randn(DataType.FLOAT, 40, 30);
+            for (int step = 0; step < 3; step++) {
+                INDArray g = Nd4j.randn(DataType.FLOAT, 40, 30);
+                kernels[k].update(w, g, buf, 0.2, momentum, true, 0.01, FAST);
+            }
+            results[k] = new INDArray[] {w, buf};
+        }
+        NFNetsOptions small = NFNetsOptions.builder().hostMaxElements(1 << 20).build();
+        INDArray probe = Nd4j.create(DataType.FLOAT, 40, 30);
+        assertSame(SgdUpdates.HOST, SgdUpdates.choose(probe, probe, null, small));
+        assertSame(SgdUpdates.FLOAT, SgdUpdates.choose(probe, probe, null, small.toBuilder().hostMaxElements(0).build()));
+        assertSame(SgdUpdates.REFERENCE, SgdUpdates.choose(probe, probe, null, REFERENCE));
+        for (int k = 1; k < 3; k++) {
+            assertTrue(relDiff(results[k][0], results[0][0]) < 1e-6, kernels[k].name() + " weights");
+            if (momentum != 0) {
+                assertTrue(relDiff(results[k][1], results[0][1]) < 1e-6, kernels[k].name() + " momentum");
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void everyEmaUpdateAgreesWithTheReference() {
+        INDArray[] results = new INDArray[3];
+        EmaUpdateKernel[] kernels = {EmaUpdateKernel.REFERENCE, EmaUpdateKernel.HOST, EmaUpdateKernel.FLOAT};
+        for (int k = 0; k < 3; k++) {
+            Nd4j.getRandom().setSeed(14);
+            INDArray e = Nd4j.randn(DataType.FLOAT, 50, 20);
+            for (int step = 0; step < 3; step++) {
+                kernels[k].update(e, Nd4j.randn(DataType.FLOAT, 50, 20), 0.9);
+            }
+            results[k] = e;
+        }
+        assertSame(EmaUpdateKernel.REFERENCE, EmaUpdateKernel.choose(results[0], results[1], REFERENCE));
+        for (int k = 1; k < 3; k++) {
+            assertTrue(relDiff(results[k], results[0]) < 1e-6, kernels[k].name() + " differs by " + relDiff(results[k], results[0]));
+        }
+    }
+
+    /** The three AGC clips give the same clipped gradient and statistics on a tensor where some units clip. */
+    @org.junit.jupiter.api.Test
+    void everyAgcClipAgreesWithTheReference() {
+        AgcClipKernel[] kernels = {Nd4jAgcClip.INSTANCE, HostAgcClip.INSTANCE, FloatAgcClip.INSTANCE};
+        INDArray[] grads = new INDArray[3];
+        AgcClipKernel.Clip[] stats = new AgcClipKernel.Clip[3];
+        for (int k = 0; k < 3; k++) {
+            Nd4j.getRandom().setSeed(15);
+            INDArray w = Nd4j.randn(DataType.FLOAT, 300, 400);      // large enough for the GEMM column norms
+            INDArray g = Nd4j.randn(DataType.FLOAT, 300, 400).muli(Nd4j.rand(DataType.FLOAT, 1, 400).muli(0.1));
+            stats[k] = kernels[k].clip(w, g, 300, 400, 0.01, 1e-3);
+            grads[k] = g;
+        }
+        assertTrue(stats[0].clippedUnits() > 0 && stats[0].clippedUnits() < 400, "some units clip: " + stats[0]);
+        for (int k = 1; k < 3; k++) {
+            assertEquals(stats[0].clippedUnits(), stats[k].clippedUnits(), kernels[k].name());
+            assertEquals(stats[0].maxRatio(), stats[k].maxRatio(), 1e-5 * stats[0].maxRatio(), kernels[k].name());
+            assertTrue(relDiff(grads[k], grads[0]) < 1e-5, kernels[k].name() + " gradient differs by " + relDiff(grads[k], grads[0]));
+        }
+        INDArray probe = Nd4j.create(DataType.FLOAT, 300, 400);
+        assertSame(Nd4jAgcClip.INSTANCE, AgcClipKernel.choose(probe, probe, REFERENCE));
+        assertSame(FloatAgcClip.INSTANCE, AgcClipKernel.choose(probe, probe, FAST));
+    }
 }
