@@ -23,6 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   r  = stochastic_depth(2 * se(r) * r)
  *   y  = sc + alpha * skip_gain * r                          skip_gain starts at 0 (SkipInit)
  * </pre>
+ * Every sub-layer (convolutions, activations, pool, squeeze-excite, stochastic depth) is a registered child, so
+ * options, cache clearing and parameter names follow the tree.
  */
 public class NFBlock extends AbstractLayer {
     private final BlockSpec spec;
@@ -56,20 +58,20 @@ public class NFBlock extends AbstractLayer {
         this.alpha = alpha;
         // h = act(x) * beta as one activation with gain gamma * beta: no separate pass over the block input
         // (forward and backward); the product is rounded once to float instead of two float multiplies
-        this.act0 = new ActivationLayer("act0", activation, gamma * spec.beta());
+        this.act0 = addChild(new ActivationLayer("act0", activation, gamma * spec.beta()));
         // act1-3 follow a convolution whose output nothing else uses: inference overwrites it (act0's input may be
         // the shortcut, so act0 allocates)
-        this.act1 = new ActivationLayer("act1", activation, gamma).inPlaceInference(true);
-        this.act2 = new ActivationLayer("act2", activation, gamma).inPlaceInference(true);
-        this.act3 = new ActivationLayer("act3", activation, gamma).inPlaceInference(true);
+        this.act1 = addChild(new ActivationLayer("act1", activation, gamma).inPlaceInference(true));
+        this.act2 = addChild(new ActivationLayer("act2", activation, gamma).inPlaceInference(true));
+        this.act3 = addChild(new ActivationLayer("act3", activation, gamma).inPlaceInference(true));
         this.conv0 = addChild(new WSConv2d("conv0", spec.in(), spec.mid(), 1, 1, 1));
         this.conv1 = addChild(new WSConv2d("conv1", spec.mid(), spec.mid(), 3, spec.stride(), spec.groups()));
         this.conv1b = addChild(new WSConv2d("conv1b", spec.mid(), spec.mid(), 3, 1, spec.groups()));
         this.conv2 = addChild(new WSConv2d("conv2", spec.mid(), spec.out(), 1, 1, 1));
         this.convShortcut = spec.projection() ? addChild(new WSConv2d("conv_shortcut", spec.in(), spec.out(), 1, 1, 1)) : null;
-        this.pool = spec.stride() > 1 ? new AvgPool2d("pool", 2, 2, Padding.SAME) : null;
+        this.pool = spec.stride() > 1 ? addChild(new AvgPool2d("pool", 2, 2, Padding.SAME)) : null;
         this.se = spec.seHidden() > 0 ? addChild(new SqueezeExcite("squeeze_excite", spec.out(), spec.seHidden(), 2.0).inPlaceInference(true)) : null;
-        this.stochasticDepth = spec.stochDepthRate() > 0 ? new StochasticDepth("stochastic_depth", spec.stochDepthRate()) : null;
+        this.stochasticDepth = spec.stochDepthRate() > 0 ? addChild(new StochasticDepth("stochastic_depth", spec.stochDepthRate())) : null;
         this.skipGain = addParameter(new Parameter("skip_gain", Nd4j.zeros(DataType.FLOAT, 1), Tag.SKIP_GAIN));
     }
 
@@ -133,7 +135,7 @@ public class NFBlock extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, r.shape());
         double sg = skipGain.value().getDouble(0);
         // a sum over the whole residual with heavy cancellation: accumulate it in double precision
-        double dSkip = FloatKernels.dotInDouble(gradOut, r) * alpha;
+        double dSkip = FloatKernels.dotInDouble(options(), gradOut, r) * alpha;
         skipGain.accumulateGrad(Nd4j.scalar(gradOut.dataType(), dSkip).reshape(1));
         INDArray dr = gradOut.mul(alpha * sg);
         if (stochasticDepth != null) {
@@ -181,17 +183,7 @@ public class NFBlock extends AbstractLayer {
 
     @Override
     public void clearCache() {
-        super.clearCache();
-        act0.clearCache();
-        act1.clearCache();
-        act2.clearCache();
-        act3.clearCache();
-        if (pool != null) {
-            pool.clearCache();
-        }
-        if (stochasticDepth != null) {
-            stochasticDepth.clearCache();
-        }
+        super.clearCache(); // every sub-layer is a registered child
         cachedResidual = null;
     }
 }

@@ -8,7 +8,7 @@ import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Sequential;
-import dev.nfnets.layers.memory.NativeThreads;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.Stochastic;
 import dev.nfnets.layers.Tag;
@@ -39,7 +39,7 @@ public class NFNet extends AbstractLayer {
     private final List<NFBlock> blocks = new ArrayList<>();
     private final WSConv2d finalConv;
     private final ActivationLayer finalAct;
-    private final GlobalAvgPool pool = new GlobalAvgPool("pool");
+    private final GlobalAvgPool pool;
     private final Dropout dropout;
     private final Linear classifier;
 
@@ -48,12 +48,18 @@ public class NFNet extends AbstractLayer {
     private List<String> classNames;
 
     /**
-     * Builds the network with weights drawn from ND4J's global random generator as it stands; use
-     * {@link #NFNet(NFNetConfig, long)} for a reproducible initialisation.
+     * Builds the network with weights drawn from ND4J's global random generator as it stands and
+     * {@link NFNetsOptions#defaults()}; use {@link #NFNet(NFNetConfig, long)} for a reproducible initialisation.
      */
     public NFNet(NFNetConfig config) {
+        this(config, NFNetsOptions.defaults());
+    }
+
+    /** Builds the network with weights drawn from ND4J's global random generator as it stands. */
+    public NFNet(NFNetConfig config, NFNetsOptions options) {
         super("nfnet");
         this.config = config;
+        useOptions(options);
         Activation act = config.activationFunction();
         double gamma = config.effectiveGamma();
         stem = addChild(new Sequential("stem"));
@@ -85,17 +91,19 @@ public class NFNet extends AbstractLayer {
             finalConv = null;
         }
         // without a final conv the reference (NF-ResNet) still activates before pooling
-        finalAct = new ActivationLayer("final_act", act, gamma).inPlaceInference(finalConv != null);
-        dropout = new Dropout("dropout", config.dropRate());
+        finalAct = addChild(new ActivationLayer("final_act", act, gamma).inPlaceInference(finalConv != null));
+        pool = addChild(new GlobalAvgPool("pool"));
+        dropout = addChild(new Dropout("dropout", config.dropRate()));
         classifier = addChild(new Linear("classifier", in, config.numClasses(), 0.01, true, Tag.CLASSIFIER));
-        keepActivationGates(ModelSummary.of(config, config.trainSize()).totalMacs() < NativeThreads.SMALL_MODEL_MACS);
+        keepActivationGates(options.keepActivationGates(ModelSummary.of(config, config.trainSize()).totalMacs()));
     }
 
     /**
      * Whether training keeps each activation's gate for the backward pass ({@link ActivationLayer#keepGate}).
-     * The default depends on the model: kept below {@link NativeThreads#SMALL_MODEL_MACS} multiply-accumulates
+     * The default comes from the options ({@link NFNetsOptions#keepActivationGates(long)}): with
+     * {@code nfnets.activationGates=auto}, kept below {@code nfnets.activationGatesMaxMacs} multiply-accumulates
      * per image at the training size (small models are bound by per-op cost), recomputed above it (large ones
-     * by memory). {@code -Dnfnets.activationGates=true|false} overrides both.
+     * by memory).
      */
     public void keepActivationGates(boolean keep) {
         for (dev.nfnets.layers.Layer l : stem.children()) {
@@ -107,15 +115,33 @@ public class NFNet extends AbstractLayer {
         finalAct.keepGate(keep);
     }
 
-    /** Builds the network with a reproducible initialisation: ND4J's global generator is seeded first. */
+    /**
+     * Builds the network with a reproducible initialisation from {@code seed} and
+     * {@link NFNetsOptions#defaults()}. The weights are drawn from a generator of their own: ND4J's global
+     * generator is left as it was.
+     */
     public NFNet(NFNetConfig config, long seed) {
-        this(seeded(config, seed));
+        this(config, seed, NFNetsOptions.defaults());
     }
+
+    /** Builds the network with a reproducible initialisation from {@code seed}, computing with {@code options}. */
+    public NFNet(NFNetConfig config, long seed, NFNetsOptions options) {
+        this(seeded(config, seed), options);
+        restoreGlobalRandom();
+    }
+
+    /**
+     * ND4J draws initial weights from its global generator (the layers' constructors call {@code Nd4j.randn}):
+     * the seeded constructor saves that generator's state, seeds it for the build and puts the state back.
+     */
+    private static final ThreadLocal<long[]> SAVED = new ThreadLocal<>();
 
     private static NFNetConfig seeded(NFNetConfig config, long seed) {
         // ND4J M2.1 does not reproduce its sequence after setSeed(0): map every seed to a non-zero one
         long s = seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
-        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(s == 0 ? 1 : s);
+        org.nd4j.linalg.api.rng.Random global = org.nd4j.linalg.factory.Nd4j.getRandom();
+        SAVED.set(new long[] {global.rootState(), global.nodeState()});
+        global.setSeed(s == 0 ? 1 : s);
         return config;
     }
 
@@ -148,6 +174,14 @@ public class NFNet extends AbstractLayer {
             }
         }
         classNames = List.copyOf(names);
+    }
+
+    private static void restoreGlobalRandom() {
+        long[] saved = SAVED.get();
+        SAVED.remove();
+        if (saved != null) {
+            org.nd4j.linalg.factory.Nd4j.getRandom().setStates(saved[0], saved[1]);
+        }
     }
 
     public NFNetConfig config() {
@@ -262,11 +296,8 @@ public class NFNet extends AbstractLayer {
 
     @Override
     public void clearCache() {
-        super.clearCache();
+        super.clearCache(); // every sub-layer is a registered child
         cachedInputShape = null;
-        finalAct.clearCache();
-        pool.clearCache();
-        dropout.clearCache();
     }
 
     /** Per-layer shapes, parameter counts and multiply-accumulates at a square input size. */

@@ -84,7 +84,7 @@ public class SqueezeExcite extends AbstractLayer {
     private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
-        if (FloatKernels.eligible(x, gradOut, cachedGate)) {
+        if (FloatKernels.eligible(options(), x, gradOut, cachedGate)) {
             return backwardFloat(x, gradOut);
         }
         INDArray dx = gradOut.mul(cachedGate);

@@ -47,13 +47,6 @@ public class WSConv2d extends Conv2d {
                               boolean[] active) {
     }
 
-    /**
-     * Recompute the standardised kernel in the backward pass instead of keeping it from the forward pass (for
-     * large FLOAT kernels one pass from the per-channel numbers the forward pass kept): NFNet-F0 keeps 286 MB
-     * less per training step for about 30 ms. {@code -Dnfnets.wsRecompute=false} keeps the kernels.
-     */
-    public static final boolean RECOMPUTE_KERNEL = Boolean.parseBoolean(System.getProperty("nfnets.wsRecompute", "true"));
-
     private FloatCache floatCache;
 
     public WSConv2d(String name, int in, int out, int kernel, int stride, int groups) {
@@ -89,10 +82,10 @@ public class WSConv2d extends Conv2d {
         INDArray w = weight.value();
         hostCache = null;
         floatCache = null;
-        if (HostArrays.eligible(w, gain.value())) {
+        if (HostArrays.eligible(options(), w, gain.value())) {
             return standardizeOnHost(w, keep);
         }
-        if (FloatKernels.eligible(w, gain.value())) {
+        if (FloatKernels.eligible(options(), w, gain.value())) {
             return standardizeFloat(w, keep);
         }
         long n = fanIn();
@@ -115,7 +108,7 @@ public class WSConv2d extends Conv2d {
     }
 
     /**
-     * Small kernels (up to {@link HostArrays#MAX_ELEMENTS}) are standardised in one host loop: a dozen native
+     * Small kernels (up to {@link dev.nfnets.layers.NFNetsOptions#hostMaxElements()}) are standardised in one host loop: a dozen native
      * ops on a few thousand floats cost more in dispatch than the arithmetic. Same formula, in double
      * precision, rounded once to the kernel's type.
      */
@@ -228,7 +221,9 @@ public class WSConv2d extends Conv2d {
 
     @Override
     protected boolean keepsKernelForBackward() {
-        return !RECOMPUTE_KERNEL;
+        // recomputing (for large FLOAT kernels one pass from the per-channel numbers the forward pass kept) saves
+        // NFNet-F0 286 MB per training step for about 30 ms; the option nfnets.wsRecompute=false keeps the kernels
+        return !options().wsRecompute();
     }
 
     @Override
@@ -348,11 +343,11 @@ public class WSConv2d extends Conv2d {
     @Override
     protected void accumulateKernelGrad(INDArray kernelGrad) {
         if (floatCache != null) {
-            accumulateKernelGradFloat(floatCache, FloatKernels.eligible(kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
+            accumulateKernelGradFloat(floatCache, FloatKernels.dense(kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
             return;
         }
         if (hostCache != null) {
-            accumulateKernelGradOnHost(hostCache, HostArrays.eligible(kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
+            accumulateKernelGradOnHost(hostCache, HostArrays.eligible(options(), kernelGrad) ? kernelGrad : kernelGrad.dup('c'));
             return;
         }
         Cache c = cache;

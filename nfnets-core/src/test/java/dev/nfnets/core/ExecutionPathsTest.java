@@ -3,6 +3,7 @@ package dev.nfnets.core;
 import dev.nfnets.layers.ActivationLayer;
 import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.memory.StepScope;
 import org.junit.jupiter.api.AfterEach;
@@ -26,8 +27,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ExecutionPathsTest {
     @AfterEach
     void restore() {
-        HostArrays.setMaxElements(HostArrays.MAX_ELEMENTS);
-        FloatKernels.setEnabled(true);
         StepScope.releaseAll();
     }
 
@@ -38,15 +37,17 @@ class ExecutionPathsTest {
 
     /** Logits, input gradient and every parameter gradient of one training step in a step scope. */
     private static Map<String, INDArray> step(long hostLimit, boolean kernels, boolean gates) {
-        HostArrays.setMaxElements(hostLimit);
-        FloatKernels.setEnabled(kernels);
-        NFNet net = new NFNet(small(), 3);
+        return step(NFNetsOptions.builder().hostMaxElements(hostLimit).floatKernels(kernels).build(), gates);
+    }
+
+    private static Map<String, INDArray> step(NFNetsOptions options, boolean gates) {
+        NFNet net = new NFNet(small(), 3, options);
         net.keepActivationGates(gates);
         Nd4j.getRandom().setSeed(17);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28);
         INDArray dy = Nd4j.rand(DataType.FLOAT, 4, 10).subi(0.5);
         Map<String, INDArray> out = new LinkedHashMap<>();
-        try (StepScope scope = StepScope.open("paths-test")) {
+        try (StepScope scope = StepScope.open("paths-test", options)) {
             net.reseed(5);
             out.put("logits", net.forward(x, Mode.TRAIN).detach());
             out.put("dx", net.backward(dy).detach());
@@ -61,7 +62,8 @@ class ExecutionPathsTest {
         Map<String, INDArray> kernels = step(0, true, true);
         Map<String, INDArray> recomputed = step(0, true, false);
         Map<String, INDArray> host = step(Long.MAX_VALUE, true, true);
-        for (Map<String, INDArray> other : java.util.List.of(kernels, recomputed, host)) {
+        Map<String, INDArray> reference = step(NFNetsOptions.builder().kernels(NFNetsOptions.Kernels.REFERENCE).build(), true);
+        for (Map<String, INDArray> other : java.util.List.of(kernels, recomputed, host, reference)) {
             assertEquals(nat.keySet(), other.keySet());
             for (String k : nat.keySet()) {
                 INDArray a = nat.get(k);
@@ -76,10 +78,40 @@ class ExecutionPathsTest {
 
     @Test
     void smallModelsKeepGatesLargeOnesRecompute() {
-        assumeTrue(ActivationLayer.KEEP_GATES_OVERRIDE == null, "-Dnfnets.activationGates is set");
-        NFNet mnist = new NFNet(small());
+        NFNetsOptions auto = NFNetsOptions.builder().activationGates(NFNetsOptions.Gates.AUTO).build();
+        NFNet mnist = new NFNet(small(), auto);
         assertTrue(mnist.blocks().get(0).keepsActivationGates(), "nfnet-mnist (small) keeps gates");
-        NFNet large = new NFNet(NFNetConfig.builder(small()).trainSize(448).build());
+        NFNet large = new NFNet(NFNetConfig.builder(small()).trainSize(448).build(), auto);
         assertFalse(large.blocks().get(0).keepsActivationGates(), "at 448 px the same net is large: recompute");
+        NFNet forced = new NFNet(small(), auto.toBuilder().activationGates(NFNetsOptions.Gates.RECOMPUTE).build());
+        assertFalse(forced.blocks().get(0).keepsActivationGates(), "recompute set in the options");
+    }
+
+    /** Every layer of a model computes with the model's options, including the blocks' unparameterised ones. */
+    @Test
+    void theModelsOptionsReachEveryLayer() {
+        NFNetsOptions reference = NFNetsOptions.builder().kernels(NFNetsOptions.Kernels.REFERENCE).build();
+        NFNet net = new NFNet(small(), 1, reference);
+        java.util.List<dev.nfnets.layers.Layer> todo = new java.util.ArrayList<>(java.util.List.of(net));
+        int seen = 0;
+        while (!todo.isEmpty()) {
+            dev.nfnets.layers.Layer l = todo.remove(todo.size() - 1);
+            assertEquals(reference, ((dev.nfnets.layers.AbstractLayer) l).options(), l.toString());
+            todo.addAll(l.children());
+            seen++;
+        }
+        assertTrue(seen > 20, "layers visited: " + seen);
+    }
+
+    /** The seeded constructor is reproducible and leaves ND4J's global generator where it was. */
+    @Test
+    void seededConstructionLeavesTheGlobalGeneratorAlone() {
+        Nd4j.getRandom().setSeed(123);
+        double expected = Nd4j.getRandom().nextDouble();
+        Nd4j.getRandom().setSeed(123);
+        NFNet a = new NFNet(small(), 9);
+        assertEquals(expected, Nd4j.getRandom().nextDouble(), 0.0, "the global generator moved");
+        NFNet b = new NFNet(small(), 9);
+        a.namedParameters().forEach((k, p) -> assertEquals(p.value(), b.namedParameters().get(k).value(), k));
     }
 }

@@ -2,6 +2,7 @@ package dev.nfnets.core;
 
 import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
@@ -29,29 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * thing: each case runs on each path and is compared with the native one.
  */
 class HostPathsTest {
-    private final long defaultLimit = HostArrays.MAX_ELEMENTS;
-
     enum Path { HOST, FLOAT_KERNELS, NATIVE }
 
-    @AfterEach
-    void restore() {
-        HostArrays.setMaxElements(defaultLimit);
-        FloatKernels.setEnabled(true);
-    }
-
-    private static <T> T withHost(boolean on, Supplier<T> body) {
-        return withPath(on ? Path.HOST : Path.NATIVE, body);
-    }
-
-    private static <T> T withPath(Path path, Supplier<T> body) {
-        long old = HostArrays.setMaxElements(path == Path.HOST ? Long.MAX_VALUE : 0);
-        boolean oldKernels = FloatKernels.setEnabled(path == Path.FLOAT_KERNELS);
-        try {
-            return body.get();
-        } finally {
-            HostArrays.setMaxElements(old);
-            FloatKernels.setEnabled(oldKernels);
-        }
+    /** Options that send every parameter down one path. */
+    private static NFNetsOptions options(Path path) {
+        return NFNetsOptions.builder().hostMaxElements(path == Path.HOST ? Long.MAX_VALUE : 0)
+                .floatKernels(path == Path.FLOAT_KERNELS).build();
     }
 
     private static double maxRelDiff(INDArray a, INDArray b) {
@@ -65,9 +49,10 @@ class HostPathsTest {
     }
 
     private static INDArray[] wsStep(DataType type, Path path, int in, int out, int groups) {
-        return withPath(path, () -> {
+        {
             Nd4j.getRandom().setSeed(99);
             WSConv2d c = new WSConv2d("ws", in, out, 3, 1, groups);
+            c.useOptions(options(path));
             c.castParameters(type);
             c.gain().value().assign(Nd4j.rand(type, out).addi(0.5));
             INDArray x = Nd4j.randn(type, 2, in, 5, 5);
@@ -75,13 +60,13 @@ class HostPathsTest {
             INDArray kernel;
             INDArray y;
             INDArray dx;
-            try (StepScope s = StepScope.open("test")) {
+            try (StepScope s = StepScope.open("test", options(path))) {
                 kernel = StepScope.detach(c.standardizedKernel());
                 y = StepScope.detach(c.forward(x, Mode.TRAIN));
                 dx = StepScope.detach(c.backward(g));
             }
             return new INDArray[] {kernel, y, dx, c.weight().grad().dup(), c.gain().grad().dup(), c.bias().grad().dup()};
-        });
+        }
     }
 
     @ParameterizedTest
@@ -115,15 +100,15 @@ class HostPathsTest {
 
     @Test
     void weightStandardisationGradientsAreExactOnTheNativePath() {
-        withHost(false, () -> {
+        {
             Nd4j.getRandom().setSeed(7);
             WSConv2d c = new WSConv2d("ws", 4, 6, 3, 2, 2);
+            c.useOptions(options(Path.NATIVE));
             c.castParameters(DataType.DOUBLE);
             c.gain().value().assign(Nd4j.rand(DataType.DOUBLE, 6).addi(0.5));
             GradientCheck.Result r = GradientCheck.of(c).check(Nd4j.randn(DataType.DOUBLE, 2, 4, 6, 6));
             assertTrue(r.maxRelError() < 1e-6, "bound 1e-6: " + r);
-            return null;
-        });
+        }
     }
 
     /** AGC + Nesterov SGD with weight decay over a few steps: parameters and momentum after each path. */
@@ -132,7 +117,7 @@ class HostPathsTest {
     }
 
     private static Map<String, INDArray> optimizerRun(Path path) {
-        return withPath(path, () -> {
+        {
             Nd4j.getRandom().setSeed(5);
             Map<String, Parameter> params = new LinkedHashMap<>();
             params.put("w", new Parameter("w", Nd4j.randn(DataType.FLOAT, 3, 3, 4, 5), Tag.WEIGHT));
@@ -142,6 +127,7 @@ class HostPathsTest {
             params.put("gain", new Parameter("gain", Nd4j.ones(DataType.FLOAT, 5), Tag.GAIN));
             params.put("skip", new Parameter("skip", Nd4j.zeros(DataType.FLOAT, 1), Tag.SKIP_GAIN));
             Agc opt = new Agc(Sgd.builder().learningRate(0.3).momentum(0.9).nesterov(true).weightDecay(0.01).build(), 0.05, 1e-3);
+            opt.useOptions(options(path));
             long clipped = 0;
             for (int step = 0; step < 3; step++) {
                 for (Parameter p : params.values()) {
@@ -159,7 +145,7 @@ class HostPathsTest {
             });
             out.putAll(opt.state());
             return out;
-        });
+        }
     }
 
     @Test
@@ -191,16 +177,14 @@ class HostPathsTest {
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, 40, 9, 7);
         INDArray g = Nd4j.randn(DataType.FLOAT, 3, 40, 9, 7);
         for (boolean on : new boolean[] {true, false}) {
-            boolean old = FloatKernels.setEnabled(on);
-            try {
+            {
                 Nd4j.getRandom().setSeed(5);
                 SqueezeExcite se = new SqueezeExcite("se", 40, 20, 2.0);
+                se.useOptions(NFNetsOptions.builder().floatKernels(on).build());
                 INDArray y = se.forward(x, Mode.TRAIN);
                 results.put("output " + on, y);
                 results.put("input gradient " + on, se.backward(g));
                 se.namedParameters().forEach((k, p) -> results.put(k + " " + on, p.grad().dup()));
-            } finally {
-                FloatKernels.setEnabled(old);
             }
         }
         for (String k : results.keySet()) {

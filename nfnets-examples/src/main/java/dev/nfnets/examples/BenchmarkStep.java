@@ -3,6 +3,7 @@ package dev.nfnets.examples;
 import dev.nfnets.core.Agc;
 import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.core.TrainStep;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
@@ -63,28 +64,19 @@ public final class BenchmarkStep {
     @SuppressWarnings("try")   // the scopes are opened for their side effect
     public static Timing measure(NFNetConfig config, int batch, int size, int warmup, int steps) {
         NFNet model = new NFNet(config);
-        Map<String, Parameter> params = model.namedParameters();
         Optimizer optimizer = new Agc(Sgd.builder().learningRate(1e-4).momentum(0.9).nesterov(true).weightDecay(2e-5).build());
-        SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy(0.1);
+        TrainStep step = TrainStep.builder(model, optimizer).loss(new SoftmaxCrossEntropy(0.1)).scope("bench-train").build();
 
         INDArray images = StepScope.outside(() -> Nd4j.randn(DataType.FLOAT, batch, config.inChannels(), size, size));
         int[] labels = new Random(0).ints(batch, 0, config.numClasses()).toArray();
         INDArray targets = StepScope.outside(() -> SoftmaxCrossEntropy.oneHot(labels, config.numClasses(), DataType.FLOAT));
 
         double forwardMs = time(warmup, steps, () -> {
-            try (StepScope ignored = StepScope.open("bench-forward")) {
+            try (StepScope ignored = StepScope.open("bench-forward", model.options())) {
                 model.forward(images, Mode.EVAL).sumNumber();   // reading a value waits for the result
             }
         });
-        double trainMs = time(warmup, steps, () -> {
-            try (StepScope ignored = StepScope.open("bench-train")) {
-                INDArray logits = model.forward(images, Mode.TRAIN);
-                model.backward(loss.compute(logits, targets).gradient());
-                model.clearCache();
-                optimizer.step(params);
-                model.zeroGrad();
-            }
-        });
+        double trainMs = time(warmup, steps, () -> step.run(images, targets));
         return new Timing(config.name(), batch, size, forwardMs, trainMs);
     }
 

@@ -13,6 +13,7 @@ public abstract class AbstractLayer implements Layer {
     private final List<Parameter> params = new ArrayList<>();
     private final List<Layer> children = new ArrayList<>();
     private String profileKey;
+    private NFNetsOptions options = NFNetsOptions.defaults();
 
     protected AbstractLayer(String name) {
         this.name = Objects.requireNonNull(name, "layer name");
@@ -21,6 +22,17 @@ public abstract class AbstractLayer implements Layer {
     @Override
     public String name() {
         return name;
+    }
+
+    /** The options this layer computes with. */
+    public final NFNetsOptions options() {
+        return options;
+    }
+
+    @Override
+    public void useOptions(NFNetsOptions options) {
+        this.options = java.util.Objects.requireNonNull(options, "options");
+        Layer.super.useOptions(options);
     }
 
     protected final Parameter addParameter(Parameter p) {
@@ -40,6 +52,7 @@ public abstract class AbstractLayer implements Layer {
             }
         }
         children.add(child);
+        child.useOptions(options);
         return child;
     }
 

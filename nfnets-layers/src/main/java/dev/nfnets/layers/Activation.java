@@ -198,8 +198,8 @@ public enum Activation {
         }
     };
 
-    static final double GELU_C = Math.sqrt(2 / Math.PI);
-    static final double GELU_K = 0.044715;
+    public static final double GELU_C = Math.sqrt(2 / Math.PI);
+    public static final double GELU_K = 0.044715;
     static final double SELU_ALPHA = 1.6732632423543772;
     static final double SELU_SCALE = 1.0507009873554805;
 

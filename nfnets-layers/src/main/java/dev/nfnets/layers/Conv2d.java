@@ -1,24 +1,27 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.ConvGeometry;
+import dev.nfnets.layers.kernels.ConvolutionKernel;
+import dev.nfnets.layers.kernels.Convolutions;
 import dev.nfnets.layers.memory.StepScope;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * 2-D convolution on NCHW activations with an HWIO kernel {@code (k, k, inChannels/groups, outChannels)}
  * (the layout of the NFNet reference checkpoints), optional bias, stride, TF-style SAME or VALID padding
  * and grouped channels.
  *
- * <p>Three ways to compute it, chosen per call: spatial FLOAT convolutions go to oneDNN directly
- * ({@link OneDnnConv}: grouped convolutions as one primitive); large pointwise ones run as GEMMs; the rest (and
- * everything when oneDNN's natives are missing or ND4J's platform helpers are off) through ND4J's
- * conv2d / conv2d_bp, which has no grouped convolution: one call per group over channel views of the input,
- * each writing into a view of one preallocated output. Subclasses may transform the stored kernel before use ({@link #effectiveKernel}) and route its gradient
- * ({@link #accumulateKernelGrad}); this is how weight standardisation plugs in.
+ * <p>The math is {@code y = conv(x, W') + b} with {@code W'} the {@link #effectiveKernel} (the stored weight, or
+ * what a subclass makes of it: weight standardisation plugs in there and routes the kernel gradient through
+ * {@link #accumulateKernelGrad}); the backward pass gives {@code dx}, {@code dW'} and {@code db = sum(dy)}.
+ * Kernels it calls ({@link dev.nfnets.layers.kernels.ConvolutionKernel}, chosen per forward pass by
+ * {@link Convolutions#choose} from the model's options; the backward pass uses the forward's choice):
+ * {@link dev.nfnets.layers.kernels.Nd4jConvolution} (the reference: ND4J's conv2d per group),
+ * {@link dev.nfnets.layers.kernels.GemmPointwiseConvolution} (1x1 as GEMMs),
+ * {@link dev.nfnets.layers.kernels.OneDnnConvolution} (spatial FLOAT through oneDNN). The bias gradient is one
+ * float pass per channel ({@link FloatKernels}) or ND4J's reduction.
  *
  * <pre>{@code
  * Conv2d conv = new Conv2d("conv1", 128, 256, 3, 2, Padding.SAME, 2, true);
@@ -35,8 +38,11 @@ public class Conv2d extends AbstractLayer {
     protected final Parameter weight;
     protected final Parameter bias;
 
+    private final ConvGeometry geometry;
     private INDArray cachedInput;
     private INDArray cachedKernel;
+    /** The implementation the last training forward pass used; its backward pass uses the same. */
+    private ConvolutionKernel cachedImpl;
 
     public Conv2d(String name, int inChannels, int outChannels, int kernelSize, int stride, Padding padding,
                   int groups, boolean withBias) {
@@ -55,6 +61,7 @@ public class Conv2d extends AbstractLayer {
         this.stride = stride;
         this.groups = groups;
         this.padding = padding;
+        this.geometry = new ConvGeometry(inChannels, outChannels, kernelSize, stride, padding, groups, withBias);
         long fanIn = (long) kernelSize * kernelSize * (inChannels / groups);
         INDArray w = Nd4j.randn(DataType.FLOAT, kernelSize, kernelSize, inChannels / groups, outChannels)
                 .muli(Math.sqrt(1.0 / fanIn));
@@ -149,196 +156,28 @@ public class Conv2d extends AbstractLayer {
         }
         // every element is written by the convolution: no zero fill
         INDArray y = Nd4j.createUninitialized(x.dataType(), outputShape(x.shape()));
+        ConvolutionKernel impl = Convolutions.choose(geometry, x, options());
+        INDArray b = bias == null ? null : bias.value();
         if (!mode.isTraining()) {
             // inference runs each block in its own child scope already (NFNet), reset after the block
-            convolve(x, effectiveKernel(mode), y);
+            impl.forward(geometry, x, effectiveKernel(mode), b, y, options());
             cachedKernel = null;
         } else if (keepsKernelForBackward()) {
             INDArray kernel = effectiveKernel(mode);
-            convolve(x, kernel, y);
+            impl.forward(geometry, x, kernel, b, y, options());
             cachedKernel = kernel;
         } else {
             // the kernel is not needed after this call: build it in a child scope that is reset on return, so
             // it does not stay in the step's workspace until the end of the step
             StepScope.nestedRun(() -> {
-                convolve(x, effectiveKernel(mode), y);
+                impl.forward(geometry, x, effectiveKernel(mode), b, y, options());
                 return null;
             });
             cachedKernel = null;
         }
         cachedInput = mode.isTraining() ? x : null;
+        cachedImpl = mode.isTraining() ? impl : null;
         return y;
-    }
-
-    /**
-     * Pointwise (1x1, stride 1, ungrouped) convolutions run as one GEMM per example on NCHW planes: measured
-     * 2-3x faster than ND4J's conv2d/conv2d_bp for NFNet-F0's shapes (forward and backward; docs/BENCHMARKS.md).
-     * {@code -Dnfnets.pointwiseGemm=false} keeps the convolution op, and so does ND4J with its platform helpers
-     * switched off ({@code allowHelpers(false)}: the generic kernels, which the reference parity check uses for
-     * the closest agreement with the reference's rounding).
-     */
-    public static final boolean POINTWISE_GEMM = !"false".equalsIgnoreCase(System.getProperty("nfnets.pointwiseGemm"));
-
-    /**
-     * Below this many multiply-accumulates per example the per-example GEMMs cost more in calls than they save:
-     * {@code nfnet-mnist} at batch 128 (64 x 32 channels on 14 x 14 planes, 0.4M per example) trained 1.6x slower
-     * per step with them (docs/BENCHMARKS.md); F0's 1x1s are 10M-170M per example.
-     */
-    static final long POINTWISE_MIN_MACS = 4_000_000L;
-
-    private static volatile long pointwiseMinMacs = POINTWISE_MIN_MACS;
-
-    /** Sets the per-example size above which pointwise convolutions take GEMMs; returns the old one (tests). */
-    static long setPointwiseMinMacs(long macs) {
-        long old = pointwiseMinMacs;
-        pointwiseMinMacs = macs;
-        return old;
-    }
-
-    private boolean pointwise(INDArray x) {
-        return POINTWISE_GEMM && kernelSize == 1 && stride == 1 && groups == 1
-                && (long) inChannels * outChannels * x.size(2) * x.size(3) >= pointwiseMinMacs
-                && Nd4j.getEnvironment().helpersAllowed();
-    }
-
-    /**
-     * Pointwise convolutions on planes of at most this many pixels run as one GEMM over the whole batch, on
-     * copies in {@code (channels, N*H*W)} layout, instead of one GEMM per example: per-example GEMMs that thin
-     * are inefficient, and the weight gradient is read and written once instead of N times. Measured at batch
-     * 8 (docs/BENCHMARKS.md, session 5): 1536 -> 768 at 6 px backward 10.5 -> 4.8 ms, at 12 px 22.9 -> 17.2 ms,
-     * 1536 -> 3072 at 4 px 16.1 -> 8.6 ms; at 24 px and more the copies cost more than they save.
-     * {@code -Dnfnets.pointwiseBatchedMaxPlane=0} keeps per-example GEMMs everywhere.
-     */
-    static final int BATCHED_MAX_PLANE = Integer.getInteger("nfnets.pointwiseBatchedMaxPlane", 256);
-
-    private static volatile int batchedMaxPlane = BATCHED_MAX_PLANE;
-
-    /** Sets the plane size up to which pointwise GEMMs take the whole batch at once; returns the old one (tests). */
-    static int setBatchedMaxPlane(int pixels) {
-        int old = batchedMaxPlane;
-        batchedMaxPlane = pixels;
-        return old;
-    }
-
-    /**
-     * Spatial (k > 1) FLOAT convolutions run through oneDNN directly ({@link OneDnnConv}: one primitive for all
-     * groups, blocked copies in the step's memory scope) when its natives load and ND4J's platform helpers are
-     * on; {@code -Dnfnets.onednnConv=false} keeps ND4J's conv2d / conv2d_bp (one call per group).
-     */
-    private static volatile boolean oneDnnEnabled = true;
-
-    /** Turns the direct oneDNN path on or off; returns the old setting (tests, measurements). */
-    static boolean setOneDnn(boolean on) {
-        boolean old = oneDnnEnabled;
-        oneDnnEnabled = on;
-        return old;
-    }
-
-    /** Input planes (pixels) above this keep ND4J's ops; {@code -Dnfnets.onednnConvMaxPlane}. */
-    static final int ONEDNN_MAX_PLANE = Integer.getInteger("nfnets.onednnConvMaxPlane", Integer.MAX_VALUE);
-
-    private boolean oneDnn(INDArray x) {
-        return oneDnnEnabled && kernelSize > 1 && x.size(2) * x.size(3) <= ONEDNN_MAX_PLANE && x.dataType() == DataType.FLOAT && OneDnnConv.available()
-                && Nd4j.getEnvironment().helpersAllowed();
-    }
-
-    private static boolean batched(INDArray x) {
-        return x.size(0) > 1 && x.size(2) * x.size(3) <= batchedMaxPlane;
-    }
-
-    /** A dense NCHW array as a new {@code (C, N*H*W)} matrix (planes regrouped by channel). */
-    private static INDArray channelMajor(INDArray a) {
-        long n = a.size(0);
-        long c = a.size(1);
-        long hw = a.size(2) * a.size(3);
-        INDArray m = Nd4j.createUninitialized(a.dataType(), c, n * hw);
-        m.reshape('c', c, n, hw).assign(a.reshape('c', n, c, hw).permute(1, 0, 2));
-        return m;
-    }
-
-    /** Writes a {@code (C, N*H*W)} matrix into the dense NCHW array {@code out}. */
-    private static void fromChannelMajor(INDArray m, INDArray out) {
-        long n = out.size(0);
-        long c = out.size(1);
-        long hw = out.size(2) * out.size(3);
-        out.reshape('c', n, c, hw).assign(m.reshape('c', c, n, hw).permute(1, 0, 2));
-    }
-
-    /** One example's {@code (channels, H*W)} plane matrix of an NCHW array (a view when the array is c-order dense). */
-    private static INDArray plane(INDArray a, int n) {
-        return a.get(NDArrayIndex.point(n), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
-                .reshape('c', a.size(1), a.size(2) * a.size(3));
-    }
-
-    private static INDArray dense(INDArray a) {
-        return Shapes.wholeInCOrder(a) ? a : a.dup('c');
-    }
-
-    /** {@code y[n, c] += b[c]} on every plane: one float pass ({@link FloatKernels}), else ND4J's broadcast add. */
-    private static void addBias(INDArray y, INDArray b) {
-        if (!FloatKernels.eligible(y, b)) {
-            Nd4j.exec(new org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp(y, b, y, 1));
-            return;
-        }
-        int c = (int) y.size(1);
-        int plane = (int) (y.size(2) * y.size(3));
-        int planes = (int) y.size(0) * c;
-        java.nio.FloatBuffer yb = FloatKernels.floats(y);
-        java.nio.FloatBuffer bb = FloatKernels.floats(b);
-        FloatKernels.parallel(planes, y.length(), (p0, p1) -> {
-            float[] row = new float[plane];
-            for (int p = p0; p < p1; p++) {
-                float v = bb.get(p % c);
-                yb.get(p * plane, row, 0, plane);
-                for (int i = 0; i < plane; i++) {
-                    row[i] += v;
-                }
-                yb.put(p * plane, row, 0, plane);
-            }
-        });
-    }
-
-    private void convolve(INDArray x, INDArray kernel, INDArray y) {
-        INDArray b = bias == null ? null : bias.value();
-        if (pointwise(x)) {
-            INDArray xd = dense(x);
-            INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
-            if (batched(xd)) {
-                INDArray yc = Nd4j.createUninitialized(y.dataType(), outChannels, y.length() / outChannels);
-                Nd4j.gemm(w, channelMajor(xd), yc, true, false, 1.0, 0.0); // Y = W^T X
-                fromChannelMajor(yc, y);
-            } else {
-                for (int n = 0; n < xd.size(0); n++) {
-                    Nd4j.gemm(w, plane(xd, n), plane(y, n), true, false, 1.0, 0.0); // y_n = W^T x_n
-                }
-            }
-            if (b != null) {
-                addBias(y, b);
-            }
-            return;
-        }
-        if (oneDnn(x)) {
-            StepScope.nestedRun(() -> {
-                OneDnnConv.forward(dense(x), dense(kernel), b == null ? null : dense(b), y, kernelSize, stride, padding, groups);
-                return null;
-            });
-            return;
-        }
-        if (groups == 1) {
-            exec("conv2d", b == null ? new INDArray[] {x, kernel} : new INDArray[] {x, kernel, b}, new INDArray[] {y});
-        } else {
-            int ig = inChannels / groups;
-            int og = outChannels / groups;
-            for (int g = 0; g < groups; g++) {
-                INDArray xg = x.get(channels(g * ig, ig));
-                INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
-                        NDArrayIndex.interval(g * og, (g + 1) * og));
-                INDArray yg = y.get(channels(g * og, og));
-                INDArray[] in = b == null ? new INDArray[] {xg, kg}
-                        : new INDArray[] {xg, kg, b.get(NDArrayIndex.interval(g * og, (g + 1) * og))};
-                exec("conv2d", in, new INDArray[] {yg});
-            }
-        }
     }
 
     @Override
@@ -348,47 +187,12 @@ public class Conv2d extends AbstractLayer {
 
     private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
+        ConvolutionKernel impl = requireCached(cachedImpl);
         INDArray kernel = cachedKernel != null ? cachedKernel : kernelForBackward();
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
         INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
         INDArray dk = Nd4j.createUninitialized(kernel.dataType(), kernel.shape());
-        if (pointwise(x)) {
-            INDArray xd = dense(x);
-            INDArray gd = dense(gradOut);
-            INDArray w = dense(kernel).reshape('c', inChannels, outChannels);
-            INDArray dw = dk.reshape('c', inChannels, outChannels);
-            if (batched(xd)) {
-                INDArray gc = channelMajor(gd);
-                Nd4j.gemm(channelMajor(xd), gc, dw, false, true, 1.0, 0.0); // dW = X G^T
-                INDArray dxc = Nd4j.createUninitialized(dx.dataType(), inChannels, dx.length() / inChannels);
-                Nd4j.gemm(w, gc, dxc, false, false, 1.0, 0.0);              // dX = W G
-                fromChannelMajor(dxc, dx);
-            } else {
-                for (int n = 0; n < xd.size(0); n++) {
-                    INDArray gn = plane(gd, n);
-                    Nd4j.gemm(plane(xd, n), gn, dw, false, true, 1.0, n == 0 ? 0.0 : 1.0); // dW += x_n g_n^T
-                    Nd4j.gemm(w, gn, plane(dx, n), false, false, 1.0, 0.0);               // dx_n = W g_n
-                }
-            }
-        } else if (oneDnn(x)) {
-            StepScope.nestedRun(() -> {
-                OneDnnConv.backward(dense(x), dense(kernel), dense(gradOut), dx, dk, kernelSize, stride, padding, groups,
-                        bias != null);
-                return null;
-            });
-        } else if (groups == 1) {
-            exec("conv2d_bp", new INDArray[] {x, kernel, gradOut}, new INDArray[] {dx, dk});
-        } else {
-            int ig = inChannels / groups;
-            int og = outChannels / groups;
-            for (int g = 0; g < groups; g++) {
-                INDArrayIndex cols = NDArrayIndex.interval(g * og, (g + 1) * og);
-                INDArray kg = kernel.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols);
-                INDArray dkg = dk.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), cols);
-                exec("conv2d_bp", new INDArray[] {x.get(channels(g * ig, ig)), kg, gradOut.get(channels(g * og, og))},
-                        new INDArray[] {dx.get(channels(g * ig, ig)), dkg});
-            }
-        }
+        impl.backward(geometry, x, kernel, gradOut, dx, dk, options());
         if (bias != null) {
             accumulateBiasGrad(gradOut);
         }
@@ -404,7 +208,7 @@ public class Conv2d extends AbstractLayer {
         if (bias.isFrozen()) {
             return;
         }
-        if (!FloatKernels.eligible(gradOut, bias.grad())) {
+        if (!FloatKernels.eligible(options(), gradOut, bias.grad())) {
             bias.accumulateGrad(gradOut.sum(0, 2, 3));
             return;
         }
@@ -430,22 +234,7 @@ public class Conv2d extends AbstractLayer {
     public void clearCache() {
         cachedInput = null;
         cachedKernel = null;
-    }
-
-    private static INDArrayIndex[] channels(int from, int count) {
-        return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.interval(from, from + count), NDArrayIndex.all(),
-                NDArrayIndex.all()};
-    }
-
-    private void exec(String op, INDArray[] inputs, INDArray[] outputs) {
-        int pad = padding == Padding.SAME ? 1 : 0;
-        DynamicCustomOp custom = DynamicCustomOp.builder(op)
-                .addInputs(inputs)
-                .addOutputs(outputs)
-                // kH, kW, sH, sW, pH, pW, dH, dW, isSameMode, dataFormat (0 = NCHW), weightFormat (0 = HWIO)
-                .addIntegerArguments(kernelSize, kernelSize, stride, stride, 0, 0, 1, 1, pad, 0, 0)
-                .build();
-        Nd4j.exec(custom);
+        cachedImpl = null;
     }
 
     @Override

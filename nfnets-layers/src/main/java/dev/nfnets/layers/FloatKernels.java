@@ -22,17 +22,16 @@ import java.util.concurrent.Future;
  * update written as a chain of in-place ops makes one pass over memory per op (a Nesterov SGD step with
  * weight decay is five). A loop here makes one pass for the whole formula, reads rows in order while
  * accumulating per-column sums in double precision, and writes nothing it does not need. Measured in
- * docs/BENCHMARKS.md ("Session 4").
+ * docs/BENCHMARKS.md (commit 56db787, 2026-11-30).
  *
  * <p>Results do not depend on the thread count: column sums are split by columns (each column is summed by
- * one thread, rows in order), element-wise passes by ranges. {@code -Dnfnets.floatKernels=false} (or
- * {@link #setEnabled}) turns these paths off, for comparisons with the native ones.
+ * one thread, rows in order), element-wise passes by ranges. The option {@code nfnets.floatKernels=false}
+ * ({@link NFNetsOptions#floatKernels()}) turns these paths off, for comparisons with the native ones.
  */
 public final class FloatKernels {
     /** Below this many elements a pass runs on the calling thread only. */
     static final int PARALLEL_MIN = 1 << 15;
 
-    private static volatile boolean enabled = !"false".equalsIgnoreCase(System.getProperty("nfnets.floatKernels"));
     private static volatile int threads = -1;
     private static volatile ExecutorService pool;
 
@@ -45,34 +44,29 @@ public final class FloatKernels {
         void run(int from, int to);
     }
 
-    /** True when the kernels are on and every array is a whole, contiguous, c-order FLOAT buffer. */
-    public static boolean eligible(INDArray... arrays) {
-        if (!enabled) {
-            return false;
-        }
+    /** True when the options allow the kernels and every array is a whole, contiguous, c-order FLOAT buffer. */
+    public static boolean eligible(NFNetsOptions options, INDArray... arrays) {
+        return options.floatKernels() && dense(arrays);
+    }
+
+    /** True when every array is a whole, contiguous, c-order FLOAT buffer (what {@link #floats} needs). */
+    public static boolean dense(INDArray... arrays) {
         for (INDArray a : arrays) {
-            if (!dense(a)) {
+            if (!denseFloat(a)) {
                 return false;
             }
         }
         return true;
     }
 
-    private static boolean dense(INDArray a) {
+    private static boolean denseFloat(INDArray a) {
         return a != null && a.dataType() == DataType.FLOAT && a.length() > 0 && a.length() <= Integer.MAX_VALUE
                 && Shapes.wholeInCOrder(a);
     }
 
-    /** Turns the kernels on or off and returns the previous setting; for tests and measurements. */
-    public static boolean setEnabled(boolean on) {
-        boolean old = enabled;
-        enabled = on;
-        return old;
-    }
-
     /** The array's native memory as a float buffer (index 0 = first element); the array must be {@link #eligible}. */
     public static FloatBuffer floats(INDArray a) {
-        if (!dense(a)) {
+        if (!denseFloat(a)) {
             throw new IllegalArgumentException("FloatKernels: array " + (a == null ? "null" : Shapes.str(a.shape()) + " of "
                     + a.dataType()) + " is not a whole, contiguous c-order FLOAT buffer");
         }
@@ -162,7 +156,7 @@ public final class FloatKernels {
      * An element-wise pass over {@code n} floats of each buffer: every thread takes a range and walks it in
      * {@link #CHUNK}-element chunks, copying the inputs into Java arrays, running {@code body} and copying the
      * outputs back. Loops over Java arrays are vectorised by the JIT, loops over buffer elements are not (F0's
-     * GELU layers, forward and backward: 50 -> 22 ms per 7.4M elements; docs/BENCHMARKS.md, session 5). An
+     * GELU layers, forward and backward: 50 -> 22 ms per 7.4M elements; docs/BENCHMARKS.md; commit a9893f4, 2026-11-30). An
      * output buffer may also be an input (in place): each chunk is read before it is written. The chunk arrays
      * are reused per thread, so {@code body} must not keep them or call {@code map} itself.
      */
@@ -359,8 +353,8 @@ public final class FloatKernels {
      * {@code sum(a * b)} accumulated in double: one pass over two dense FLOAT arrays, else through double copies
      * (three allocating ops). For sums with heavy cancellation, such as the skip gains' gradients.
      */
-    public static double dotInDouble(INDArray a, INDArray b) {
-        if (!eligible(a, b)) {
+    public static double dotInDouble(NFNetsOptions options, INDArray a, INDArray b) {
+        if (!eligible(options, a, b)) {
             return a.castTo(DataType.DOUBLE).mul(b.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
         }
         java.nio.FloatBuffer x = floats(a);

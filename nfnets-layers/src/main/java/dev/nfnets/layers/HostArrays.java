@@ -12,22 +12,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * whatever the array's size, and on a loaded 2-core machine an OpenMP barrier can cost milliseconds. A
  * parameter of a few thousand floats needs a dozen such ops per step for weight standardisation, AGC, SGD
  * and the EMA; one bulk copy in, a Java loop in double precision and one bulk copy out cost less than one
- * of them. Above {@link #MAX_ELEMENTS} elements (by default) the native ops win and callers keep them.
+ * of them. Above {@link NFNetsOptions#hostMaxElements()} elements (65,536 by default) the native ops win and
+ * callers keep them.
  *
  * <p>Only whole, contiguous FLOAT or DOUBLE buffers qualify ({@link #eligible}); views, strided arrays and
  * other types must take the native path.
  */
 public final class HostArrays {
-    /** Default largest array handled on the host; {@code -Dnfnets.hostMaxElements=0} turns the host paths off. */
-    public static final long MAX_ELEMENTS = Long.getLong("nfnets.hostMaxElements", 65_536L);
-
-    private static volatile long maxElements = MAX_ELEMENTS;
-
     private HostArrays() {
     }
 
-    /** True when every array is whole, contiguous, FLOAT or DOUBLE and within the size limit. */
-    public static boolean eligible(INDArray... arrays) {
+    /**
+     * True when every array is whole, contiguous, FLOAT or DOUBLE and within the options' size limit
+     * ({@link NFNetsOptions#hostMaxElements()}; 0 turns the host paths off).
+     */
+    public static boolean eligible(NFNetsOptions options, INDArray... arrays) {
+        long maxElements = options.hostMaxElements();
         for (INDArray a : arrays) {
             if (a == null || a.length() > maxElements || a.length() == 0) {
                 return false;
@@ -41,16 +41,6 @@ public final class HostArrays {
             }
         }
         return true;
-    }
-
-    /**
-     * Sets the size limit of the host paths (0 turns them off) and returns the previous one; for tests that
-     * compare the host and native paths, and for measurements.
-     */
-    public static long setMaxElements(long limit) {
-        long old = maxElements;
-        maxElements = limit;
-        return old;
     }
 
     /** The elements in c order, widened to double. */

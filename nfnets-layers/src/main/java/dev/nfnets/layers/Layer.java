@@ -40,6 +40,17 @@ public interface Layer {
     /** Direct child layers, in a stable order. */
     List<Layer> children();
 
+    /**
+     * Makes this layer and its descendants compute with {@code options} (which kernels, thresholds, memory
+     * policy); a model passes its own down the tree once, when it is built. Layers start with
+     * {@link NFNetsOptions#defaults()}.
+     */
+    default void useOptions(NFNetsOptions options) {
+        for (Layer child : children()) {
+            child.useOptions(options);
+        }
+    }
+
     /** Drops anything cached by the last training forward pass. */
     default void clearCache() {
         for (Layer child : children()) {

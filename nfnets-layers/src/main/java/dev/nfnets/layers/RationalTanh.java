@@ -10,7 +10,7 @@ package dev.nfnets.layers;
  * multiplications, additions, a division and {@code Math.min}/{@code Math.max} over a Java {@code double[]}
  * runs in AVX registers: about 1.2 ns per element on one core here including the float/double conversions,
  * against 5 ns for a scalar exp. GELU's forward over 10M floats went from about 170 ms (polynomial pass,
- * ND4J's sigmoid, output pass) to well under 20 ms on two threads (docs/BENCHMARKS.md, session 5).
+ * ND4J's sigmoid, output pass) to well under 20 ms on two threads (docs/BENCHMARKS.md; commit a9893f4, 2026-11-30).
  */
 public final class RationalTanh {
     /** Clamp: {@code tanh(9) = 1 - 3.0e-8} rounds to 1 in float. */

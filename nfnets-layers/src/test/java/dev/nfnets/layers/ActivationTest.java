@@ -1,5 +1,7 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.OneDnnConv;
+import dev.nfnets.layers.kernels.OneDnnEltwise;
 import dev.nfnets.layers.testing.GradientCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,8 +55,8 @@ class ActivationTest {
     void hostArraysRoundTripAndZero() {
         for (DataType t : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             INDArray a = Nd4j.randn(t, 3, 4);
-            assertTrue(HostArrays.eligible(a));
-            assertTrue(!HostArrays.eligible(a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3))), "a view");
+            assertTrue(HostArrays.eligible(NFNetsOptions.builtIn(), a));
+            assertTrue(!HostArrays.eligible(NFNetsOptions.builtIn(), a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3))), "a view");
             double[] v = HostArrays.read(a);
             assertEquals(a.getDouble(2, 3), v[11], 0.0);
             v[5] = 42;
@@ -131,14 +133,10 @@ class ActivationTest {
             assertTrue(!Shapes.wholeInCOrder(g));
             INDArray[] results = new INDArray[4];
             for (boolean oneDnn : new boolean[] {true, false}) {
-                boolean old = ActivationLayer.setOneDnn(oneDnn);
-                try {
-                    ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU, gain).keepGate(false);
-                    results[oneDnn ? 0 : 2] = layer.forward(x, Mode.TRAIN);
-                    results[oneDnn ? 1 : 3] = layer.backward(g);
-                } finally {
-                    ActivationLayer.setOneDnn(old);
-                }
+                ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU, gain).keepGate(false);
+                layer.useOptions(NFNetsOptions.builder().oneDnnEltwise(oneDnn).build());
+                results[oneDnn ? 0 : 2] = layer.forward(x, Mode.TRAIN);
+                results[oneDnn ? 1 : 3] = layer.backward(g);
             }
             double yScale = results[2].amaxNumber().doubleValue();
             double dScale = results[3].amaxNumber().doubleValue();
@@ -155,7 +153,7 @@ class ActivationTest {
     void oneDnnEltwisePlanCacheIsBounded() {
         ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU, 1.5);
         for (int i = 0; i < OneDnnEltwise.MAX_PLANS + 6; i++) {
-            layer.forward(Nd4j.rand(DataType.FLOAT, ActivationLayer.ONEDNN_MIN + i), Mode.EVAL);
+            layer.forward(Nd4j.rand(DataType.FLOAT, NFNetsOptions.builtIn().oneDnnEltwiseMin() + i), Mode.EVAL);
         }
         assertTrue(OneDnnEltwise.planCount() <= OneDnnEltwise.MAX_PLANS, "plans: " + OneDnnEltwise.planCount());
     }

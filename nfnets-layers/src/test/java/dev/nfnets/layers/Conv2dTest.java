@@ -1,5 +1,7 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.OneDnnConv;
+import dev.nfnets.layers.kernels.OneDnnEltwise;
 import dev.nfnets.layers.testing.GradientCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,14 +19,20 @@ class Conv2dTest {
     @org.junit.jupiter.api.BeforeEach
     void seed() {
         org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(6872);
-        Conv2d.setPointwiseMinMacs(0); // the small shapes here take the pointwise GEMM path too
+        options = NFNetsOptions.builder().pointwiseMinMacs(0).build(); // the small shapes here take the pointwise GEMMs too
     }
 
-    @org.junit.jupiter.api.AfterEach
-    void restore() {
-        Conv2d.setPointwiseMinMacs(Conv2d.POINTWISE_MIN_MACS);
-        Conv2d.setBatchedMaxPlane(Conv2d.BATCHED_MAX_PLANE);
-        Conv2d.setOneDnn(true);
+    /** The options of the convolutions built by this test ({@link #conv}). */
+    private NFNetsOptions options;
+
+    private Conv2d conv(String name, int in, int out, int k, int s, Padding pad, int groups, boolean bias) {
+        Conv2d c = new Conv2d(name, in, out, k, s, pad, groups, bias);
+        c.useOptions(options);
+        return c;
+    }
+
+    private void set(java.util.function.UnaryOperator<NFNetsOptions.Builder> change) {
+        options = change.apply(options.toBuilder()).build();
     }
 
     @Test
@@ -35,7 +43,7 @@ class Conv2dTest {
     /** Inputs of many sizes do not grow the cache of oneDNN primitives without bound. */
     @Test
     void oneDnnPlanCacheIsBounded() {
-        Conv2d conv = new Conv2d("c", 2, 2, 3, 1, Padding.SAME, 1, false);
+        Conv2d conv = conv("c", 2, 2, 3, 1, Padding.SAME, 1, false);
         for (int size = 3; size < 3 + OneDnnConv.MAX_PLANS + 6; size++) {
             conv.forward(Nd4j.rand(DataType.FLOAT, 1, 2, size, 3), Mode.EVAL);
         }
@@ -43,7 +51,7 @@ class Conv2dTest {
         // an evicted shape is rebuilt and still right
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 2, 3, 3);
         INDArray y = conv.forward(x, Mode.EVAL);
-        Conv2d.setOneDnn(false);
+        conv.useOptions(options.toBuilder().oneDnnConv(false).build());
         INDArray expected = conv.forward(x, Mode.EVAL);
         assertTrue(y.sub(expected).amaxNumber().doubleValue() < 1e-5);
     }
@@ -66,9 +74,10 @@ class Conv2dTest {
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, in, h, w);
         INDArray[][] results = new INDArray[2][];
         for (int m = 0; m < 2; m++) {
-            Conv2d.setOneDnn(m == 0);
+            boolean oneDnn = m == 0;
+            set(b -> b.oneDnnConv(oneDnn));
             Nd4j.getRandom().setSeed(91);
-            Conv2d conv = new Conv2d("sp", in, out, k, s, pad, groups, true);
+            Conv2d conv = conv("sp", in, out, k, s, pad, groups, true);
             conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, out));
             INDArray y = conv.forward(x, Mode.TRAIN);
             INDArray dx = conv.backward(y.mul(0.5).addi(1));
@@ -88,8 +97,8 @@ class Conv2dTest {
     @ParameterizedTest(name = "batched={0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
     void pointwiseGemmGradientsMatchFiniteDifferencesBothWays(boolean batched) {
-        Conv2d.setBatchedMaxPlane(batched ? Conv2d.BATCHED_MAX_PLANE : 0);
-        Conv2d conv = new Conv2d("conv", 5, 3, 1, 1, Padding.SAME, 1, true);
+        set(b -> b.pointwiseBatchedMaxPlane(batched ? NFNetsOptions.builtIn().pointwiseBatchedMaxPlane() : 0));
+        Conv2d conv = conv("conv", 5, 3, 1, 1, Padding.SAME, 1, true);
         conv.castParameters(DataType.DOUBLE);
         conv.bias().value().assign(Nd4j.randn(DataType.DOUBLE, 3));
         INDArray x = Nd4j.randn(DataType.DOUBLE, 3, 5, 4, 3);
@@ -112,7 +121,7 @@ class Conv2dTest {
             "2, 4, 3, 2, VALID, 2, 7, 7",
     })
     void gradientsMatchFiniteDifferences(int in, int out, int k, int s, Padding pad, int groups, int h, int w) {
-        Conv2d conv = new Conv2d("conv", in, out, k, s, pad, groups, true);
+        Conv2d conv = conv("conv", in, out, k, s, pad, groups, true);
         conv.castParameters(DataType.DOUBLE);
         conv.bias().value().assign(Nd4j.randn(DataType.DOUBLE, out));
         INDArray x = Nd4j.randn(DataType.DOUBLE, 2, in, h, w);
@@ -123,7 +132,7 @@ class Conv2dTest {
     @ParameterizedTest(name = "k={0} s={1} groups={2} size={3}")
     @CsvSource({"3, 2, 1, 8", "3, 2, 2, 7", "3, 1, 2, 5", "1, 1, 1, 4"})
     void forwardMatchesNaiveLoopsInFloat(int k, int s, int groups, int size) {
-        Conv2d conv = new Conv2d("conv", 4, 6, k, s, Padding.SAME, groups, true);
+        Conv2d conv = conv("conv", 4, 6, k, s, Padding.SAME, groups, true);
         conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, 6));
         INDArray x = Nd4j.randn(DataType.FLOAT, 2, 4, size, size);
         INDArray y = conv.forward(x, Mode.EVAL);
@@ -136,7 +145,7 @@ class Conv2dTest {
 
     @Test
     void wrongChannelCountNamesLayerAndShapes() {
-        Conv2d conv = new Conv2d("stem_conv0", 3, 16, 3, 2, Padding.SAME, 1, true);
+        Conv2d conv = conv("stem_conv0", 3, 16, 3, 2, Padding.SAME, 1, true);
         INDArray nhwc = Nd4j.zeros(DataType.FLOAT, 2, 32, 32, 3);
         Shapes.ShapeException e = assertThrows(Shapes.ShapeException.class, () -> conv.forward(nhwc, Mode.EVAL));
         assertTrue(e.getMessage().contains("stem_conv0"), e.getMessage());
@@ -152,7 +161,7 @@ class Conv2dTest {
 
     @Test
     void backwardWithoutTrainingForwardFails() {
-        Conv2d conv = new Conv2d("c", 2, 2, 3, 1, Padding.SAME, 1, false);
+        Conv2d conv = conv("c", 2, 2, 3, 1, Padding.SAME, 1, false);
         conv.forward(Nd4j.zeros(DataType.FLOAT, 1, 2, 4, 4), Mode.EVAL);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> conv.backward(Nd4j.zeros(DataType.FLOAT, 1, 2, 4, 4)));
@@ -161,7 +170,7 @@ class Conv2dTest {
 
     @Test
     void shapeInferenceAndMacs() {
-        Conv2d conv = new Conv2d("c", 128, 256, 3, 2, Padding.SAME, 2, true);
+        Conv2d conv = conv("c", 128, 256, 3, 2, Padding.SAME, 2, true);
         assertArrayEquals(new long[] {-1, 256, 24, 24}, conv.outputShape(new long[] {-1, 128, 47, 47}));
         assertEquals(256L * 24 * 24 * 64 * 9, conv.macs(47, 47));
     }
@@ -174,14 +183,14 @@ class Conv2dTest {
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
     void groupedConvolutionOnViewsEqualsSeparateConvolutionsInFloat(int stride) {
         int groups = 3;
-        Conv2d conv = new Conv2d("conv", 12, 18, 3, stride, Padding.SAME, groups, true);
+        Conv2d conv = conv("conv", 12, 18, 3, stride, Padding.SAME, groups, true);
         conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, 18));
         INDArray x = Nd4j.randn(DataType.FLOAT, 2, 12, 9, 9);
         INDArray y = conv.forward(x, Mode.TRAIN);
         INDArray g = Nd4j.randn(DataType.FLOAT, y.shape());
         INDArray dx = conv.backward(g);
         for (int k = 0; k < groups; k++) {
-            Conv2d part = new Conv2d("part", 4, 6, 3, stride, Padding.SAME, 1, true);
+            Conv2d part = conv("part", 4, 6, 3, stride, Padding.SAME, 1, true);
             org.nd4j.linalg.indexing.INDArrayIndex cols = org.nd4j.linalg.indexing.NDArrayIndex.interval(6 * k, 6 * k + 6);
             org.nd4j.linalg.indexing.INDArrayIndex all = org.nd4j.linalg.indexing.NDArrayIndex.all();
             part.weight().value().assign(conv.weight().value().get(all, all, all, cols));
@@ -207,7 +216,7 @@ class Conv2dTest {
     @ParameterizedTest(name = "batched={0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
     void pointwiseGemmEqualsTheConvolutionOp(boolean batched) {
-        Conv2d.setBatchedMaxPlane(batched ? Conv2d.BATCHED_MAX_PLANE : 0);
+        set(b -> b.pointwiseBatchedMaxPlane(batched ? NFNetsOptions.builtIn().pointwiseBatchedMaxPlane() : 0));
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, 10, 7, 5);
         INDArray[][] results = new INDArray[2][];
         org.nd4j.linalg.factory.Environment env = Nd4j.getEnvironment();
@@ -216,7 +225,7 @@ class Conv2dTest {
             for (int k = 0; k < 2; k++) {
                 env.allowHelpers(k == 0);
                 Nd4j.getRandom().setSeed(77);
-                Conv2d conv = new Conv2d("pw", 10, 12, 1, 1, Padding.SAME, 1, true);
+                Conv2d conv = conv("pw", 10, 12, 1, 1, Padding.SAME, 1, true);
                 conv.bias().value().assign(Nd4j.randn(DataType.FLOAT, 12));
                 INDArray y = conv.forward(x, Mode.TRAIN);
                 INDArray dx = conv.backward(y.mul(0.5).addi(1));

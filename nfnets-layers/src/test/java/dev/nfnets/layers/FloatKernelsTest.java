@@ -25,10 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FloatKernelsTest {
     @AfterEach
     void restore() {
-        FloatKernels.setEnabled(true);
-        ActivationLayer.setOneDnn(true);
         FloatKernels.setThreads(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
     }
+
+    private static final NFNetsOptions ON = NFNetsOptions.builtIn();
+    private static final NFNetsOptions OFF = NFNetsOptions.builder().floatKernels(false).build();
 
     private static double maxDiff(INDArray a, INDArray b) {
         return a.sub(b).amaxNumber().doubleValue();
@@ -37,10 +38,10 @@ class FloatKernelsTest {
     @Test
     void eligibilityAndBuffers() {
         INDArray a = Nd4j.linspace(1, 12, 12, DataType.FLOAT).reshape(3, 4);
-        assertTrue(FloatKernels.eligible(a));
-        assertFalse(FloatKernels.eligible(a.castTo(DataType.DOUBLE)), "double");
-        assertFalse(FloatKernels.eligible(a.get(NDArrayIndex.interval(1, 3))), "a view with an offset");
-        assertFalse(FloatKernels.eligible(a.transpose()), "f order");
+        assertTrue(FloatKernels.eligible(ON, a));
+        assertFalse(FloatKernels.eligible(ON, a.castTo(DataType.DOUBLE)), "double");
+        assertFalse(FloatKernels.eligible(ON, a.get(NDArrayIndex.interval(1, 3))), "a view with an offset");
+        assertFalse(FloatKernels.eligible(ON, a.transpose()), "f order");
         FloatBuffer b = FloatKernels.floats(a);
         assertEquals(a.getFloat(2, 1), b.get(9));
         b.put(5, 42f);
@@ -48,8 +49,8 @@ class FloatKernelsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FloatKernels.floats(a.get(NDArrayIndex.interval(1, 3))));
         assertTrue(e.getMessage().contains("[2, 4]"), e.getMessage());
-        FloatKernels.setEnabled(false);
-        assertFalse(FloatKernels.eligible(a), "switched off");
+        assertFalse(FloatKernels.eligible(OFF, a), "switched off");
+        assertTrue(FloatKernels.dense(a), "dense whatever the options");
         assertThrows(IllegalArgumentException.class, () -> FloatKernels.setThreads(0));
     }
 
@@ -141,16 +142,15 @@ class FloatKernelsTest {
         INDArray g = Nd4j.randn(DataType.FLOAT, 2, 3, 80, 80);
         Mode mode = training ? Mode.TRAIN : Mode.EVAL;
         double gain = 1.7015043497085571;
-        ActivationLayer.setOneDnn(false); // the Java pass (the oneDNN one: ActivationTest)
         ActivationLayer kernels = new ActivationLayer("gelu", Activation.GELU, gain);
+        kernels.useOptions(ON.toBuilder().oneDnnEltwise(false).build()); // the Java pass (the oneDNN one: ActivationTest)
         INDArray yk = kernels.forward(x, mode);
-        FloatKernels.setEnabled(false);
         ActivationLayer nat = new ActivationLayer("gelu", Activation.GELU, gain);
+        nat.useOptions(OFF.toBuilder().oneDnnEltwise(false).build());
         INDArray yn = nat.forward(x, mode);
         assertTrue(maxDiff(yk, yn) < 2e-6, "forward differs by " + maxDiff(yk, yn));
         if (training) {
             INDArray dn = nat.backward(g);
-            FloatKernels.setEnabled(true);
             INDArray dk = kernels.backward(g);
             // the same bound as the gate against the recomputed derivative (ActivationTest), times gain and |g|
             double bound = 4e-6 * gain * g.amaxNumber().doubleValue();
@@ -163,12 +163,11 @@ class FloatKernelsTest {
     void sgdAgreesWithTheNativeOps() {
         Map<String, INDArray> results = new LinkedHashMap<>();
         for (boolean on : new boolean[] {true, false}) {
-            FloatKernels.setEnabled(on);
-            long oldHost = HostArrays.setMaxElements(0);
-            try {
+            {
                 Nd4j.getRandom().setSeed(11);
                 Parameter p = new Parameter("w", Nd4j.randn(DataType.FLOAT, 3, 3, 64, 80), Tag.WEIGHT);
                 Sgd sgd = Sgd.builder().learningRate(0.2).momentum(0.9).nesterov(true).weightDecay(0.01).build();
+                sgd.useOptions(NFNetsOptions.builder().floatKernels(on).hostMaxElements(0).build());
                 Map<String, Parameter> params = Map.of("w", p);
                 for (int step = 0; step < 3; step++) {
                     p.grad().assign(Nd4j.randn(DataType.FLOAT, p.shape()));
@@ -177,8 +176,6 @@ class FloatKernelsTest {
                 }
                 results.put("w " + on, p.value().dup());
                 results.put("momentum " + on, sgd.state().get("momentum/w").dup());
-            } finally {
-                HostArrays.setMaxElements(oldHost);
             }
         }
         assertTrue(maxDiff(results.get("w true"), results.get("w false")) < 1e-5, "weights");
@@ -190,9 +187,9 @@ class FloatKernelsTest {
     void convolutionBiasGradientAgreesWithTheNativeReduction() {
         INDArray[] grads = new INDArray[2];
         for (int k = 0; k < 2; k++) {
-            FloatKernels.setEnabled(k == 0);
             Nd4j.getRandom().setSeed(21);
             Conv2d conv = new Conv2d("conv", 6, 8, 3, 1, Padding.SAME, 2, true);
+            conv.useOptions(k == 0 ? ON : OFF);
             INDArray x = Nd4j.randn(DataType.FLOAT, 3, 6, 33, 31);
             conv.forward(x, Mode.TRAIN);
             conv.backward(Nd4j.randn(DataType.FLOAT, 3, 8, 33, 31));
@@ -210,12 +207,11 @@ class FloatKernelsTest {
         INDArray b = Nd4j.randn(DataType.FLOAT, 70_001);
         double expected = a.castTo(DataType.DOUBLE).mul(b.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
         FloatKernels.setThreads(1);
-        double one = FloatKernels.dotInDouble(a, b);
+        double one = FloatKernels.dotInDouble(ON, a, b);
         FloatKernels.setThreads(2);
-        double two = FloatKernels.dotInDouble(a, b);
+        double two = FloatKernels.dotInDouble(ON, a, b);
         assertEquals(expected, one, 1e-9 * Math.abs(expected) + 1e-9);
         assertEquals(one, two, 0.0);
-        FloatKernels.setEnabled(false);
-        assertEquals(expected, FloatKernels.dotInDouble(a, b), 1e-9);
+        assertEquals(expected, FloatKernels.dotInDouble(OFF, a, b), 1e-9);
     }
 }

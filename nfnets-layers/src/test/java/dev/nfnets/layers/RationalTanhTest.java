@@ -1,5 +1,7 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.OneDnnConv;
+import dev.nfnets.layers.kernels.OneDnnEltwise;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,13 +54,8 @@ class RationalTanhTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "oneDNN {0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void floatGeluIsWithinAFewUlpsOfTheExactFunction(boolean oneDnn) {
-        boolean old = ActivationLayer.setOneDnn(oneDnn);
         long calls = OneDnnEltwise.calls();
-        try {
-            floatGeluWithinAFewUlps(oneDnn);
-        } finally {
-            ActivationLayer.setOneDnn(old);
-        }
+        floatGeluWithinAFewUlps(oneDnn);
         assertEquals(oneDnn, OneDnnEltwise.calls() > calls, "the oneDNN path ran (natives loaded) exactly when enabled");
     }
 
@@ -71,6 +68,7 @@ class RationalTanhTest {
         INDArray first = null;
         for (boolean keep : oneDnn ? new boolean[] {false} : new boolean[] {true, false}) {
             ActivationLayer layer = new ActivationLayer("gelu", Activation.GELU).keepGate(keep);
+            layer.useOptions(NFNetsOptions.builder().oneDnnEltwise(oneDnn).build());
             float[] y = layer.forward(x, Mode.TRAIN).toFloatVector();
             INDArray dx = layer.backward(ones);
             float[] d = dx.toFloatVector();

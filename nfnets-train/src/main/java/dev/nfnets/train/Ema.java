@@ -1,31 +1,37 @@
 package dev.nfnets.train;
 
-import dev.nfnets.layers.FloatKernels;
-import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
+import dev.nfnets.layers.kernels.EmaUpdateKernel;
 import dev.nfnets.layers.Parameter;
-import dev.nfnets.layers.optim.InPlace;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Exponential moving average of the parameters with the reference's TF1-style warm-up:
  * {@code decay_t = min(decay, (1 + t) / (10 + t))}, {@code ema = decay_t * ema + (1 - decay_t) * p}, updated
- * after every optimizer step. The shadow copies live outside any workspace.
+ * after every optimizer step, by an {@link EmaUpdateKernel} chosen from the options. The shadow copies live
+ * outside any workspace.
  */
 public final class Ema {
     private final double decay;
     private final Map<String, INDArray> shadow = new LinkedHashMap<>();
+    private NFNetsOptions options = NFNetsOptions.defaults();
 
     public Ema(Map<String, Parameter> params, double decay) {
         this.decay = decay;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             params.forEach((k, p) -> shadow.put(k, p.value().dup('c')));
         }
+    }
+
+    /** Makes the updates run with {@code options}' kernel choices (the model's). */
+    public Ema useOptions(NFNetsOptions options) {
+        this.options = java.util.Objects.requireNonNull(options, "options");
+        return this;
     }
 
     public double decayAt(long step) {
@@ -36,26 +42,7 @@ public final class Ema {
         double d = decayAt(step);
         params.forEach((k, p) -> {
             INDArray s = shadow.get(k);
-            if (HostArrays.eligible(s, p.value())) {
-                // small tensors: one host loop instead of two native ops (HostArrays explains why)
-                double[] e = HostArrays.read(s);
-                double[] v = HostArrays.read(p.value());
-                for (int i = 0; i < e.length; i++) {
-                    e[i] = d * e[i] + (1 - d) * v[i];
-                }
-                HostArrays.write(s, e);
-            } else if (FloatKernels.eligible(s, p.value())) {
-                // large FLOAT tensors: one pass over both instead of a scale and an axpy
-                FloatBuffer e = FloatKernels.floats(s);
-                FloatBuffer v = FloatKernels.floats(p.value());
-                FloatKernels.parallel((int) s.length(), (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        e.put(i, (float) (d * e.get(i) + (1 - d) * v.get(i)));
-                    }
-                });
-            } else {
-                InPlace.axpy(1 - d, p.value(), s.muli(d));
-            }
+            EmaUpdateKernel.choose(s, p.value(), options).update(s, p.value(), d);
         });
     }
 

@@ -41,7 +41,7 @@ public final class Evaluator {
         try (BatchLoader.BatchIterator it = loader.iterator(0)) {
             while (it.hasNext()) {
                 Batch b = it.next();
-                try (StepScope scope = StepScope.open("eval")) {
+                try (StepScope scope = StepScope.open("eval", model.options())) {
                     INDArray logits = model.forward(b.images(), Mode.EVAL);
                     if (flip) {
                         logits = logits.addi(model.forward(mirror(b.images()), Mode.EVAL)).muli(0.5);

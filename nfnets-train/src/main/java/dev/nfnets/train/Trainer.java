@@ -1,12 +1,11 @@
 package dev.nfnets.train;
 
 import dev.nfnets.core.Agc;
+import dev.nfnets.core.TrainStep;
 import dev.nfnets.core.NFNet;
-import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
 import dev.nfnets.layers.memory.NativeMemory;
-import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.optim.LearningRateSchedule;
 import dev.nfnets.layers.optim.Optimizer;
 import dev.nfnets.layers.optim.Sgd;
@@ -112,7 +111,7 @@ public final class Trainer {
                 .weightDecay(config.weightDecay()).build();
         this.agc = config.clipping() > 0 ? new Agc(sgd, config.clipping(), config.agcEps(), agcApplies(config)) : null;
         this.optimizer = agc != null ? agc : sgd;
-        this.ema = config.emaDecay() > 0 ? new Ema(model.namedParameters(), config.emaDecay()) : null;
+        this.ema = config.emaDecay() > 0 ? new Ema(model.namedParameters(), config.emaDecay()).useOptions(model.options()) : null;
         this.loss = new SoftmaxCrossEntropy(config.labelSmoothing());
     }
 
@@ -430,30 +429,38 @@ public final class Trainer {
 
     /** One step; returns {loss, batch accuracy}. {@code step} is the 0-based index of this step. */
     private double[] trainStep(Batch batch, Map<String, Parameter> params) {
-        try (StepScope scope = StepScope.open("train")) {
-            model.reseed(Seeds.derive(config.seed(), 0x5EED, step));
-            INDArray logits = model.forward(batch.images(), Mode.TRAIN);
-            SoftmaxCrossEntropy.Result r = loss.compute(logits, batch.targets());
-            if (!Double.isFinite(r.loss())) {
-                // a parameter that went non-finite in the last update shows up here first: name it
-                throw firstNonFiniteParameter(params).orElse(new DivergenceException(step, "loss", r.loss()));
-            }
-            double acc = accuracy(logits, batch.labels());
-            model.backward(r.gradient());
-            model.clearCache();
-            for (TrainingListener l : listeners) {
-                l.afterGradients(step, params);
-            }
-            optimizer.step(params);
-            if (agc != null) {
-                listeners.forEach(l -> l.onAgc(agc.lastStats()));
-            }
-            if (ema != null) {
-                ema.update(params, step);
-            }
-            model.zeroGrad();
-            return new double[] {r.loss(), acc};
+        stepLabels = batch.labels();
+        TrainStep.Result r = stepper(params).run(batch.images(), batch.targets(), Seeds.derive(config.seed(), 0x5EED, step));
+        return new double[] {r.loss(), stepAccuracy};
+    }
+
+    private TrainStep stepper;
+    private int[] stepLabels;
+    private double stepAccuracy;
+
+    /** The step, built once: its hooks check the loss, measure accuracy, call the listeners and update the EMA. */
+    private TrainStep stepper(Map<String, Parameter> params) {
+        if (stepper == null) {
+            stepper = TrainStep.builder(model, optimizer).loss(loss).scope("train")
+                    .afterLoss((logits, r) -> {
+                        if (!Double.isFinite(r.loss())) {
+                            // a parameter that went non-finite in the last update shows up here first: name it
+                            throw firstNonFiniteParameter(params).orElse(new DivergenceException(step, "loss", r.loss()));
+                        }
+                        stepAccuracy = accuracy(logits, stepLabels);
+                    })
+                    .afterGradients(p -> listeners.forEach(l -> l.afterGradients(step, p)))
+                    .afterUpdate(p -> {
+                        if (agc != null) {
+                            listeners.forEach(l -> l.onAgc(agc.lastStats()));
+                        }
+                        if (ema != null) {
+                            ema.update(p, step);
+                        }
+                    })
+                    .build();
         }
+        return stepper;
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.nfnets.train;
 
-import dev.nfnets.layers.FloatKernels;
-import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
 import org.junit.jupiter.api.Test;
@@ -17,22 +16,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EmaTest {
     private static INDArray run(boolean host, boolean kernels) {
-        long oldHost = HostArrays.setMaxElements(host ? Long.MAX_VALUE : 0);
-        boolean oldKernels = FloatKernels.setEnabled(kernels);
-        try {
+        {
             Nd4j.getRandom().setSeed(3);
             Parameter p = new Parameter("w", Nd4j.randn(DataType.FLOAT, 200, 300), Tag.WEIGHT);
             Map<String, Parameter> params = new LinkedHashMap<>();
             params.put("w", p);
-            Ema ema = new Ema(params, 0.9);
+            Ema ema = new Ema(params, 0.9).useOptions(NFNetsOptions.builder()
+                    .hostMaxElements(host ? Long.MAX_VALUE : 0).floatKernels(kernels).build());
             for (long step = 0; step < 4; step++) {
                 p.value().addi(Nd4j.randn(DataType.FLOAT, 200, 300));
                 ema.update(params, step);
             }
             return ema.shadow().get("w").dup();
-        } finally {
-            HostArrays.setMaxElements(oldHost);
-            FloatKernels.setEnabled(oldKernels);
         }
     }
 

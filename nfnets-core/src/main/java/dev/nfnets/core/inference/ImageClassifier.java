@@ -152,7 +152,7 @@ public final class ImageClassifier {
      */
     public float[][] logits(INDArray batch) {
         synchronized (model) {
-            try (StepScope ignored = StepScope.open("inference")) {
+            try (StepScope ignored = StepScope.open("inference", model.options())) {
                 return model.forward(batch, Mode.EVAL).toFloatMatrix();
             }
         }

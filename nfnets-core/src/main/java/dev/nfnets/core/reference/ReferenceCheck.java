@@ -3,6 +3,9 @@ package dev.nfnets.core.reference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nfnets.core.Agc;
 import dev.nfnets.core.NFNet;
+import dev.nfnets.core.TrainStep;
+import dev.nfnets.layers.NFNetsOptions;
+import dev.nfnets.layers.optim.Optimizer;
 import dev.nfnets.core.io.Npy;
 import dev.nfnets.core.io.Npz;
 import dev.nfnets.core.weights.WeightFormat;
@@ -40,7 +43,7 @@ public final class ReferenceCheck {
      * 1/65 of their magnitude, fixture README), so float rounding anywhere upstream moves it by orders more
      * than any other tensor. Measured for s47: the fixture's two reference implementations differ by 4.2e-5
      * there; float-accurate GELU evaluations (all within 2 ulps of the exact function) give 2.4e-5 to 2.7e-4
-     * against the fixture while every other tensor stays below 1e-5 (docs/BENCHMARKS.md, session 5).
+     * against the fixture while every other tensor stays below 1e-5 (docs/BENCHMARKS.md; commit 4b3b5d5, 2026-11-30).
      */
     public record Tolerances(double logits, double loss, double grads, double step, double skipGainGrads) {
         public static final Tolerances DEFAULT = new Tolerances(1e-5, 1e-5, 1e-4, 1e-5, 5e-4);
@@ -89,30 +92,33 @@ public final class ReferenceCheck {
     }
 
     /**
-     * Which native kernels compute the check. oneDNN's float32 convolutions round differently from the
-     * generic ones (about 1e-6 relative per convolution here); on ill-conditioned quantities, such as the
-     * gradient of a skip gain whose terms nearly cancel, that can reach 1e-4. {@link #GENERIC} gives the
-     * closest agreement with the reference; {@link #ONEDNN} is what training and inference use.
+     * Runs with the reference kernels ({@link NFNetsOptions.Kernels#REFERENCE}: the plain ND4J implementation
+     * of every kernel, with ND4J's platform helpers off), the closest agreement with the reference.
      */
-    public enum Kernels { GENERIC, ONEDNN }
-
-    /** Runs with the generic kernels (closest agreement). */
     public Report run(ReferenceCase rc) throws IOException {
-        return run(rc, Kernels.GENERIC);
+        return run(rc, NFNetsOptions.Kernels.REFERENCE);
     }
 
-    public Report run(ReferenceCase rc, Kernels kernels) throws IOException {
+    /**
+     * Runs with {@code kernels}. oneDNN's float32 convolutions round differently from the generic ones (about
+     * 1e-6 relative per convolution here); on ill-conditioned quantities, such as the gradient of a skip gain
+     * whose terms nearly cancel, that can reach 1e-4. {@link NFNetsOptions.Kernels#REFERENCE} (ND4J's platform
+     * helpers off too) gives the closest agreement; {@link NFNetsOptions.Kernels#FAST} is what training and
+     * inference use.
+     */
+    public Report run(ReferenceCase rc, NFNetsOptions.Kernels kernels) throws IOException {
         org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
         boolean before = env.helpersAllowed();
-        env.allowHelpers(kernels == Kernels.ONEDNN);
+        env.allowHelpers(kernels == NFNetsOptions.Kernels.FAST);
         try {
-            return runWith(rc, kernels);
+            return runWith(rc, NFNetsOptions.defaults().toBuilder().kernels(kernels).build());
         } finally {
             env.allowHelpers(before);
         }
     }
 
-    private Report runWith(ReferenceCase rc, Kernels kernels) throws IOException {
+    private Report runWith(ReferenceCase rc, NFNetsOptions options) throws IOException {
+        NFNetsOptions.Kernels kernels = options.kernels();
         List<Line> lines = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         notes.add(rc.config().toString());
@@ -136,7 +142,7 @@ public final class ReferenceCheck {
             if (wf.isEmpty()) {
                 continue;
             }
-            NFNet model = new NFNet(rc.config());
+            NFNet model = new NFNet(rc.config(), options);
             Weights.load(model, wf.get());
             INDArray logits = model.forward(input, Mode.EVAL);
             if (refLogits != null) {
@@ -157,17 +163,15 @@ public final class ReferenceCheck {
         Optional<Path> gradsFile = rc.file("grads.npz");
         if (gradsFile.isPresent() && labels != null) {
             gradModel.zeroGrad();
-            INDArray logits = gradModel.forward(input, Mode.TRAIN);
-            SoftmaxCrossEntropy.Result r = ce.compute(logits, SoftmaxCrossEntropy.oneHot(labels, rc.config().numClasses(), DataType.FLOAT));
-            gradModel.backward(r.gradient());
-            gradModel.clearCache();
+            TrainStep step = TrainStep.builder(gradModel, optimizer(rc.optimizer())).loss(ce).scope("reference-check").build();
+            step.gradients(input, SoftmaxCrossEntropy.oneHot(labels, rc.config().numClasses(), DataType.FLOAT), null);
             Map<String, INDArray> ref = Weights.toOurNames(gradModel, WeightFormat.DEEPMIND, Npz.read(gradsFile.get()));
             lines.add(worstRelative("gradients max rel error (per tensor)", gradModel, ref, true, false, tol.grads()));
             lines.add(worstRelative("skip-gain gradients max rel error", gradModel, ref, true, true, tol.skipGainGrads()));
 
             Optional<Path> stepFile = rc.file("step1.npz");
             if (stepFile.isPresent()) {
-                applyStep(rc.optimizer(), gradModel);
+                step.applyAccumulated();
                 Map<String, INDArray> refStep = Weights.toOurNames(gradModel, WeightFormat.DEEPMIND, Npz.read(stepFile.get()));
                 lines.add(worstRelative("step-1 parameters max rel error", gradModel, refStep, false, null, tol.step()));
             }
@@ -181,8 +185,8 @@ public final class ReferenceCheck {
         return new IllegalArgumentException(rc.dir() + ": " + f + " is missing");
     }
 
-    /** AGC then SGD (Nesterov) as described in meta.json's optimizer section, one step. */
-    static void applyStep(JsonNode opt, NFNet model) {
+    /** AGC then SGD (Nesterov) as described in meta.json's optimizer section. */
+    static Optimizer optimizer(JsonNode opt) {
         JsonNode agc = opt.path("agc");
         JsonNode sgd = opt.path("sgd");
         Sgd inner = Sgd.builder()
@@ -191,8 +195,7 @@ public final class ReferenceCheck {
                 .nesterov(sgd.path("nesterov").asBoolean(true))
                 .weightDecay(opt.path("weight_decay").path("value").asDouble(0))
                 .build();
-        new Agc(inner, agc.path("clipping").asDouble(Agc.DEFAULT_CLIPPING), agc.path("eps").asDouble(Agc.DEFAULT_EPS))
-                .step(model.namedParameters());
+        return new Agc(inner, agc.path("clipping").asDouble(Agc.DEFAULT_CLIPPING), agc.path("eps").asDouble(Agc.DEFAULT_EPS));
     }
 
     /** Skip gains' parameter names end with this. */

@@ -1,5 +1,7 @@
 package dev.nfnets.layers.memory;
 
+import dev.nfnets.layers.NFNetsOptions;
+
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
@@ -30,35 +32,66 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class StepScope implements AutoCloseable {
     /**
-     * Extra room a scope reserves over what its first step used ({@code -Dnfnets.scopeOverallocation}, a
-     * fraction; default 0): steps repeat the same shapes, and a step that needs more spills and the scope grows
-     * at its next reset. ND4J touches all of a workspace, so every extra percent is resident (0.05 cost F0
-     * training at 192 px about 50 MiB; docs/BENCHMARKS.md, session 7).
+     * The workspace policy of a scope. {@code overallocation} is the extra room a scope reserves over what its
+     * first step used ({@link NFNetsOptions#scopeOverallocation()}, a fraction; default 0): steps repeat the same
+     * shapes, and a step that needs more spills and the scope grows at its next reset. ND4J touches all of a
+     * workspace, so every extra percent is resident (0.05 cost F0 training at 192 px about 50 MiB;
+     * docs/BENCHMARKS.md).
      */
-    static final double OVERALLOCATION = Double.parseDouble(System.getProperty("nfnets.scopeOverallocation", "0"));
+    private static WorkspaceConfiguration config(double overallocation) {
+        return CONFIGS.computeIfAbsent(overallocation, StepScope::newConfig);
+    }
 
-    private static final WorkspaceConfiguration CONFIG = WorkspaceConfiguration.builder()
-            .initialSize(0)
-            // steps repeat the same shapes; the spill policy grows the workspace if one needs more
-            .overallocationLimit(OVERALLOCATION)
-            .policyAllocation(AllocationPolicy.OVERALLOCATE)
-            .policyLearning(LearningPolicy.FIRST_LOOP)
-            .policyReset(ResetPolicy.BLOCK_LEFT)
-            .policySpill(SpillPolicy.REALLOCATE)
-            .build();
+    private static final java.util.Map<Double, WorkspaceConfiguration> CONFIGS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static WorkspaceConfiguration newConfig(double overallocation) {
+        return WorkspaceConfiguration.builder()
+                .initialSize(0)
+                // steps repeat the same shapes; the spill policy grows the workspace if one needs more
+                .overallocationLimit(overallocation)
+                .policyAllocation(AllocationPolicy.OVERALLOCATE)
+                .policyLearning(LearningPolicy.FIRST_LOOP)
+                .policyReset(ResetPolicy.BLOCK_LEFT)
+                .policySpill(SpillPolicy.REALLOCATE)
+                .build();
+    }
+
+    /** The options of the innermost open scope of each thread (memory policy for the nested scopes). */
+    private static final ThreadLocal<NFNetsOptions> CURRENT = new ThreadLocal<>();
 
     private final MemoryWorkspace workspace;
+    private final NFNetsOptions previous;
 
-    private StepScope(MemoryWorkspace workspace) {
+    private StepScope(MemoryWorkspace workspace, NFNetsOptions previous) {
         this.workspace = workspace;
+        this.previous = previous;
     }
 
     /**
-     * Opens (or re-opens) the scope with this id on the current thread. Use one id per kind of step
-     * ("train", "eval"), so each learns its own size once and is reused.
+     * Opens (or re-opens) the scope with this id on the current thread, with {@link NFNetsOptions#defaults()}'s
+     * memory policy. Use one id per kind of step ("train", "eval"), so each learns its own size once and is
+     * reused.
      */
     public static StepScope open(String id) {
-        return new StepScope(Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, "nfnets-" + id));
+        return open(id, NFNetsOptions.defaults());
+    }
+
+    /**
+     * Opens (or re-opens) the scope with this id on the current thread, with the memory policy of
+     * {@code options} (a model's: {@code scopeOverallocation}, {@code nestedScopes}) for it and the child scopes
+     * opened inside it.
+     */
+    public static StepScope open(String id, NFNetsOptions options) {
+        NFNetsOptions previous = CURRENT.get();
+        MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(config(options.scopeOverallocation()),
+                "nfnets-" + id);
+        CURRENT.set(options);
+        return new StepScope(ws, previous);
+    }
+
+    private static NFNetsOptions current() {
+        NFNetsOptions o = CURRENT.get();
+        return o != null ? o : NFNetsOptions.defaults();
     }
 
     /** Copies {@code array} out of any workspace so it survives the scope. */
@@ -102,17 +135,16 @@ public final class StepScope implements AutoCloseable {
 
     @Override
     public void close() {
-        workspace.close();
+        try {
+            workspace.close();
+        } finally {
+            if (previous == null) {
+                CURRENT.remove();
+            } else {
+                CURRENT.set(previous);
+            }
+        }
     }
-
-    private static final WorkspaceConfiguration NESTED = WorkspaceConfiguration.builder()
-            .initialSize(0)
-            .overallocationLimit(OVERALLOCATION)
-            .policyAllocation(AllocationPolicy.OVERALLOCATE)
-            .policyLearning(LearningPolicy.FIRST_LOOP)
-            .policyReset(ResetPolicy.BLOCK_LEFT)
-            .policySpill(SpillPolicy.REALLOCATE)
-            .build();
 
     /**
      * Runs {@code f(input)} in a child scope that is reset when it returns, and copies only the result into the
@@ -121,11 +153,11 @@ public final class StepScope implements AutoCloseable {
      * pass) are recycled for the next block, and the step's peak memory holds the largest block's temporaries
      * instead of the sum over all blocks. Nothing {@code f} allocates may be kept elsewhere (a layer's cache,
      * say) except the returned array; gradients accumulated into detached parameter arrays are fine. Outside
-     * any scope, or with {@code nfnets.nestedScopes=false}, it simply applies {@code f}.
+     * any scope, or with the option {@code nfnets.nestedScopes=false}, it simply applies {@code f}.
      */
     public static INDArray nested(java.util.function.UnaryOperator<INDArray> f, INDArray input) {
         MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
-        if (parent == null || !NESTED_ENABLED) {
+        if (parent == null || !current().nestedScopes()) {
             return f.apply(input);
         }
         String parentId = parent.getId();
@@ -159,7 +191,7 @@ public final class StepScope implements AutoCloseable {
         /** {@code f(input)} in a child scope; the result is copied into the next buffer. */
         public INDArray nested(java.util.function.UnaryOperator<INDArray> f, INDArray input) {
             MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
-            if (parent == null || !NESTED_ENABLED) {
+            if (parent == null || !current().nestedScopes()) {
                 return f.apply(input);
             }
             int slot = next;
@@ -208,15 +240,14 @@ public final class StepScope implements AutoCloseable {
      */
     public static <T> T nestedRun(java.util.function.Supplier<T> body) {
         MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
-        if (parent == null || !NESTED_ENABLED) {
+        if (parent == null || !current().nestedScopes()) {
             return body.get();
         }
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NESTED, parent.getId() + "-nested")) {
+        WorkspaceConfiguration nested = config(current().scopeOverallocation());
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(nested, parent.getId() + "-nested")) {
             return body.get();
         }
     }
-
-    private static final boolean NESTED_ENABLED = !"false".equals(System.getProperty("nfnets.nestedScopes"));
 
     /** Destroys all scopes of the current thread, releasing their native memory. */
     public static void releaseAll() {

@@ -1,5 +1,6 @@
 package dev.nfnets.layers.optim;
 
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -28,4 +29,11 @@ public interface Optimizer {
 
     /** Restores state saved by {@link #state()}; unknown or mis-shaped entries are errors. */
     void loadState(Map<String, INDArray> state);
+
+    /**
+     * Makes the updates run with {@code options}' kernel choices (a model's {@code NFNet.options()}); optimizers
+     * start with {@link NFNetsOptions#defaults()}. Wrappers pass it on to what they wrap.
+     */
+    default void useOptions(NFNetsOptions options) {
+    }
 }

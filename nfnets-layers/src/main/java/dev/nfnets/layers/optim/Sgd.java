@@ -1,14 +1,14 @@
 package dev.nfnets.layers.optim;
 
-import dev.nfnets.layers.FloatKernels;
-import dev.nfnets.layers.HostArrays;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.kernels.SgdUpdateKernel;
+import dev.nfnets.layers.kernels.SgdUpdates;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,7 +23,10 @@ import java.util.function.Predicate;
  *   u   = nesterov ? g + momentum * buf : buf
  *   p   = p - lr(step) * u
  * </pre>
- * Gains, biases and skip gains carry no WEIGHT tag and so get no decay.
+ * Gains, biases and skip gains carry no WEIGHT tag and so get no decay. The arithmetic is an
+ * {@link SgdUpdateKernel} ({@link dev.nfnets.layers.kernels.Nd4jSgdUpdate}, the reference;
+ * {@link dev.nfnets.layers.kernels.HostSgdUpdate}; {@link dev.nfnets.layers.kernels.FloatSgdUpdate}), chosen per
+ * parameter by {@link SgdUpdates#choose} from the options.
  *
  * <pre>{@code
  * Sgd sgd = Sgd.builder().schedule(LearningRateSchedule.constant(0.1)).momentum(0.9).nesterov(true).weightDecay(2e-5).build();
@@ -38,6 +41,7 @@ public final class Sgd implements Optimizer {
     private final Predicate<Parameter> decays;
     private final Map<String, INDArray> buffers = new HashMap<>();
     private long step;
+    private NFNetsOptions options = NFNetsOptions.defaults();
 
     private Sgd(Builder b) {
         this.schedule = b.schedule;
@@ -68,6 +72,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public void useOptions(NFNetsOptions options) {
+        this.options = java.util.Objects.requireNonNull(options, "options");
+    }
+
+    @Override
     public void step(Map<String, Parameter> params) {
         double lr = schedule.at(step);
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -75,99 +84,12 @@ public final class Sgd implements Optimizer {
             if (p.isFrozen()) {
                 continue;
             }
-            // in place and without temporaries (InPlace.axpy): the gradient buffer holds g, then the update
             INDArray g = p.grad();
             INDArray buf = momentum != 0 ? buffer(e.getKey(), p) : null;
-            if (HostArrays.eligible(p.value(), g) && (buf == null || HostArrays.eligible(buf))) {
-                stepOnHost(p, buf, lr);
-                continue;
-            }
-            if (FloatKernels.eligible(p.value(), g) && (buf == null || FloatKernels.eligible(buf))) {
-                stepFloat(p, buf, lr);
-                continue;
-            }
-            if (weightDecay != 0 && decays.test(p)) {
-                InPlace.axpy(weightDecay, p.value(), g);
-            }
-            INDArray update = g;
-            if (momentum != 0) {
-                InPlace.axpy(1.0, g, buf.muli(momentum));
-                update = nesterov ? InPlace.axpy(momentum, buf, g) : buf;
-            }
-            InPlace.axpy(-lr, update, p.value());
+            double wd = weightDecay != 0 && decays.test(p) ? weightDecay : 0;
+            SgdUpdates.choose(p.value(), g, buf, options).update(p.value(), g, buf, lr, momentum, nesterov, wd, options);
         }
         step++;
-    }
-
-    /**
-     * The same update for a small parameter in one host loop (double precision, rounded once per array):
-     * three bulk copies in and three out instead of four native ops. The gradient buffer ends up holding
-     * the update, as on the native path.
-     */
-    private void stepOnHost(Parameter p, INDArray bufArr, double lr) {
-        double[] w = HostArrays.read(p.value());
-        double[] g = HostArrays.read(p.grad());
-        double wd = weightDecay != 0 && decays.test(p) ? weightDecay : 0;
-        double[] buf = bufArr == null ? null : HostArrays.read(bufArr);
-        for (int i = 0; i < w.length; i++) {
-            double gi = g[i] + wd * w[i];
-            double u = gi;
-            if (buf != null) {
-                buf[i] = momentum * buf[i] + gi;
-                u = nesterov ? gi + momentum * buf[i] : buf[i];
-            }
-            g[i] = u;
-            w[i] -= lr * u;
-        }
-        HostArrays.write(p.value(), w);
-        HostArrays.write(p.grad(), g);
-        if (buf != null) {
-            HostArrays.write(bufArr, buf);
-        }
-    }
-
-    /**
-     * Large FLOAT parameters: the same update in one pass over the weights, gradient and momentum buffer
-     * ({@link FloatKernels}) instead of five in-place ops.
-     * The gradient buffer is left as it was.
-     */
-    private void stepFloat(Parameter p, INDArray bufArr, double lr) {
-        FloatBuffer w = FloatKernels.floats(p.value());
-        FloatBuffer g = FloatKernels.floats(p.grad());
-        FloatBuffer b = bufArr == null ? null : FloatKernels.floats(bufArr);
-        // float arithmetic, as the native ops do: the JIT vectorises it (twice as fast as double here)
-        float wd = weightDecay != 0 && decays.test(p) ? (float) weightDecay : 0f;
-        float m = (float) momentum;
-        float step = (float) lr;
-        boolean nest = nesterov;
-        int n = (int) p.value().length();
-        // chunks through Java arrays ({@link FloatKernels#map}): loops the JIT vectorises
-        if (b == null) {
-            FloatKernels.map(n, new FloatBuffer[] {w, g}, new FloatBuffer[] {w}, (in, out, d, len) -> {
-                float[] wa = in[0];
-                float[] ga = in[1];
-                float[] wo = out[0];
-                for (int i = 0; i < len; i++) {
-                    float wi = wa[i];
-                    wo[i] = wi - step * (ga[i] + wd * wi);
-                }
-            });
-        } else {
-            FloatKernels.map(n, new FloatBuffer[] {w, g, b}, new FloatBuffer[] {w, b}, (in, out, d, len) -> {
-                float[] wa = in[0];
-                float[] ga = in[1];
-                float[] ba = in[2];
-                float[] wo = out[0];
-                float[] bo = out[1];
-                for (int i = 0; i < len; i++) { // the JIT unswitches the loop-invariant branch
-                    float wi = wa[i];
-                    float gi = ga[i] + wd * wi;
-                    float bi = m * ba[i] + gi;
-                    bo[i] = bi;
-                    wo[i] = wi - step * (nest ? gi + m * bi : bi);
-                }
-            });
-        }
     }
 
     private INDArray buffer(String name, Parameter p) {

@@ -2,6 +2,9 @@ package dev.nfnets.train.cli;
 
 import dev.nfnets.core.NFNetConfig;
 import dev.nfnets.train.bench.Benchmark;
+import dev.nfnets.train.bench.BenchmarkOptions;
+import dev.nfnets.train.bench.BenchmarkResult;
+import dev.nfnets.train.bench.SoakResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -77,21 +80,21 @@ public final class BenchCommand implements Callable<Integer> {
         if (classes != null) {
             c = NFNetConfig.builder(c).numClasses(classes).build();
         }
-        Benchmark.Options.Builder b = Benchmark.Options.builder(c).batch(batch).kind(Benchmark.Kind.parse(mode))
+        BenchmarkOptions.Builder b = BenchmarkOptions.builder(c).batch(batch).kind(BenchmarkOptions.Kind.parse(mode))
                 .warmup(warmup).steps(steps).seed(seed);
         if (size != null) {
             b.size(size);
         }
-        Benchmark.Options o = b.build();
+        BenchmarkOptions o = b.build();
         java.util.Optional<Integer> rerun = Threads.apply(threads, c, size != null ? size : c.trainSize());
         if (rerun.isPresent()) {
             return rerun.get();
         }
         if (soak) {
-            Benchmark.SoakResult r = Benchmark.soak(o, sampleEvery);
+            SoakResult r = Benchmark.soak(o, sampleEvery);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
         } else {
-            Benchmark.Result r = Benchmark.run(o, profile);
+            BenchmarkResult r = Benchmark.run(o, profile);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
         }
         System.out.flush();

@@ -2,6 +2,7 @@ package dev.nfnets.train.cli;
 
 import dev.nfnets.core.reference.ReferenceCase;
 import dev.nfnets.core.reference.ReferenceCheck;
+import dev.nfnets.layers.NFNetsOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,8 +33,9 @@ final class CheckReferenceCommand implements Callable<Integer> {
     @Option(names = "--tol-step", defaultValue = "1e-5", description = "max per-tensor relative error after one step (default: ${DEFAULT-VALUE})")
     double tolStep;
 
-    @Option(names = "--kernels", defaultValue = "generic",
-            description = "generic (closest agreement), onednn (what training uses) or both (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kernels", defaultValue = "reference",
+            description = "reference (plain ND4J kernels, closest agreement; alias generic), fast (the tuned kernels training"
+                    + " uses; alias onednn) or both (default: ${DEFAULT-VALUE})")
     String kernels;
 
     @picocli.CommandLine.Spec
@@ -46,11 +48,11 @@ final class CheckReferenceCommand implements Callable<Integer> {
         ReferenceCase rc = ReferenceCase.open(dir);
         ReferenceCheck check = new ReferenceCheck(new ReferenceCheck.Tolerances(tolLogits, tolLoss, tolGrads, tolStep, tolSkipGainGrads));
         boolean ok = true;
-        for (String k : kernels.equalsIgnoreCase("both") ? new String[] {"generic", "onednn"} : new String[] {kernels}) {
-            ReferenceCheck.Kernels kind = switch (k.toLowerCase(java.util.Locale.ROOT)) {
-                case "generic" -> ReferenceCheck.Kernels.GENERIC;
-                case "onednn" -> ReferenceCheck.Kernels.ONEDNN;
-                default -> throw new IllegalArgumentException("--kernels must be generic, onednn or both, got " + k);
+        for (String k : kernels.equalsIgnoreCase("both") ? new String[] {"reference", "fast"} : new String[] {kernels}) {
+            NFNetsOptions.Kernels kind = switch (k.toLowerCase(java.util.Locale.ROOT)) {
+                case "reference", "generic" -> NFNetsOptions.Kernels.REFERENCE;
+                case "fast", "onednn" -> NFNetsOptions.Kernels.FAST;
+                default -> throw new IllegalArgumentException("--kernels must be reference, fast or both, got " + k);
             };
             ReferenceCheck.Report r = check.run(rc, kind);
             System.out.print(r.render());

@@ -74,7 +74,7 @@ final class Threads {
         if (requested < 0) {
             throw new IllegalArgumentException("--threads must be >= 0 (0 = auto), got " + requested);
         }
-        String omp = System.getenv("OMP_NUM_THREADS");
+        String omp = dev.nfnets.layers.NFNetsOptions.Process.env("OMP_NUM_THREADS");
         boolean ompSet = omp != null && !omp.isBlank();
         int available = Runtime.getRuntime().availableProcessors();
         int t;
@@ -108,10 +108,10 @@ final class Threads {
     private static Optional<Integer> rerun(int threads, String why) {
         // the JVM's own options, class path and main class, not /proc's command line (cut at 4096 bytes)
         List<String> cmd = new ArrayList<>();
-        cmd.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(java.nio.file.Path.of(dev.nfnets.layers.NFNetsOptions.Process.jvm("java.home"), "bin", "java").toString());
         cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(dev.nfnets.layers.NFNetsOptions.Process.jvm("java.class.path"));
         cmd.add(NFNetsCli.class.getName());
         cmd.addAll(List.of(standaloneArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();

@@ -28,8 +28,8 @@ class BenchmarkTest {
                 .groupWidth(8).finalConvChannels(32).dropRate(0.1).stochDepthRate(0.1).build();
     }
 
-    static Benchmark.Options options(Benchmark.Kind kind) {
-        return Benchmark.Options.builder(tiny()).batch(2).size(16).kind(kind).warmup(1).steps(3).seed(3).build();
+    static BenchmarkOptions options(BenchmarkOptions.Kind kind) {
+        return BenchmarkOptions.builder(tiny()).batch(2).size(16).kind(kind).warmup(1).steps(3).seed(3).build();
     }
 
     private static void positiveFinite(JsonNode n, String field) {
@@ -62,7 +62,7 @@ class BenchmarkTest {
 
     @Test
     void forwardModeReportsTimesThroughputAndMemory() throws Exception {
-        Benchmark.Result r = Benchmark.run(options(Benchmark.Kind.FORWARD));
+        BenchmarkResult r = Benchmark.run(options(BenchmarkOptions.Kind.FORWARD));
         JsonNode n = JSON.readTree(Benchmark.toJson(r.toMap()));
         checkCommon(n, "forward");
         assertTrue(n.get("last_loss").isNull());
@@ -76,7 +76,7 @@ class BenchmarkTest {
 
     @Test
     void trainModeRunsFullStepsAndCountsThreeForwardPasses() throws Exception {
-        Benchmark.Result r = Benchmark.run(options(Benchmark.Kind.TRAIN));
+        BenchmarkResult r = Benchmark.run(options(BenchmarkOptions.Kind.TRAIN));
         JsonNode n = JSON.readTree(Benchmark.toJson(r.toMap()));
         checkCommon(n, "train");
         positiveFinite(n, "last_loss");
@@ -93,8 +93,8 @@ class BenchmarkTest {
      */
     @Test
     void layerProfileCountsEveryConvolutionOncePerStepAndFitsInTheStep() throws Exception {
-        Benchmark.Options o = options(Benchmark.Kind.TRAIN);
-        Benchmark.Result r = Benchmark.run(o, true);
+        BenchmarkOptions o = options(BenchmarkOptions.Kind.TRAIN);
+        BenchmarkResult r = Benchmark.run(o, true);
         assertFalse(r.layerProfile().isEmpty());
         long convs = new dev.nfnets.core.NFNet(tiny()).namedParameters().entrySet().stream()
                 .filter(e -> e.getKey().endsWith(".weight") && e.getValue().value().rank() == 4).count();
@@ -117,7 +117,7 @@ class BenchmarkTest {
 
     @Test
     void soakSamplesResidentMemory() throws Exception {
-        Benchmark.SoakResult r = Benchmark.soak(options(Benchmark.Kind.FORWARD).withSteps(5), 2);
+        SoakResult r = Benchmark.soak(options(BenchmarkOptions.Kind.FORWARD).withSteps(5), 2);
         JsonNode n = JSON.readTree(Benchmark.toJson(r.toMap()));
         assertEquals("soak", n.get("mode").asText());
         // samples after step 1, every 2 steps, and after the last: 1, 2, 4, 5
@@ -157,19 +157,19 @@ class BenchmarkTest {
 
     @Test
     void rejectsBadOptions() {
-        assertThrows(IllegalArgumentException.class, () -> Benchmark.Kind.parse("backward"));
-        assertThrows(IllegalArgumentException.class, () -> Benchmark.Options.builder(tiny()).steps(0).build());
-        assertThrows(IllegalArgumentException.class, () -> Benchmark.soak(options(Benchmark.Kind.TRAIN), 0));
-        assertEquals(Benchmark.Kind.TRAIN, Benchmark.Kind.parse("Train"));
+        assertThrows(IllegalArgumentException.class, () -> BenchmarkOptions.Kind.parse("backward"));
+        assertThrows(IllegalArgumentException.class, () -> BenchmarkOptions.builder(tiny()).steps(0).build());
+        assertThrows(IllegalArgumentException.class, () -> Benchmark.soak(options(BenchmarkOptions.Kind.TRAIN), 0));
+        assertEquals(BenchmarkOptions.Kind.TRAIN, BenchmarkOptions.Kind.parse("Train"));
     }
 
     @Test
     void readsProcStatus() {
         if (Files.isReadable(Path.of("/proc/self/status"))) {
-            assertTrue(Benchmark.readStatusBytes("VmRSS") > 0);
-            assertTrue(Benchmark.readStatusBytes("VmHWM") >= Benchmark.readStatusBytes("VmRSS") / 2);
+            assertTrue(ProcStatus.readStatusBytes("VmRSS") > 0);
+            assertTrue(ProcStatus.readStatusBytes("VmHWM") >= ProcStatus.readStatusBytes("VmRSS") / 2);
         }
-        assertEquals(-1, Benchmark.readStatusBytes("NoSuchField"));
+        assertEquals(-1, ProcStatus.readStatusBytes("NoSuchField"));
         assertEquals(2.5, Benchmark.median(new double[] {4, 1, 2, 3}));
     }
 }

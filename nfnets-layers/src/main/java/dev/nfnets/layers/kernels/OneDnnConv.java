@@ -1,4 +1,6 @@
-package dev.nfnets.layers;
+package dev.nfnets.layers.kernels;
+
+import dev.nfnets.layers.Padding;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -10,7 +12,7 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import static dev.nfnets.layers.OneDnn.*;
+import static dev.nfnets.layers.kernels.OneDnn.*;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 /**
@@ -26,17 +28,14 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * <p>Kernels stay HWIO {@code (k, k, in/groups, out)}: oneDNN reads them through the {@code hwigo} tag.
  * Padding is TF-style SAME (asymmetric when needed) or VALID, as {@link Padding#pads}.
  */
-final class OneDnnConv {
+public final class OneDnnConv {
     private OneDnnConv() {
     }
 
-    /** Whether the oneDNN natives loaded and neither {@code -Dnfnets.onednn=false} nor {@code -Dnfnets.onednnConv=false} is set. */
-    static boolean available() {
-        return AVAILABLE;
+    /** Whether the oneDNN natives loaded (the options decide whether a model uses them). */
+    public static boolean available() {
+        return OneDnn.available();
     }
-
-    private static final boolean AVAILABLE = OneDnn.available()
-            && !"false".equalsIgnoreCase(System.getProperty("nfnets.onednnConv"));
 
     /** One convolution shape: its primitives and the layouts they chose. */
     private static final class Plan {
@@ -74,12 +73,12 @@ final class OneDnnConv {
     }
 
     /** Plans kept at most (least recently used dropped, its primitives destroyed): inputs of many sizes do not grow memory. */
-    static final int MAX_PLANS = 64;
+    public static final int MAX_PLANS = 64;
 
     private static final Map<String, Plan> PLANS = new OneDnn.PlanCache<>(MAX_PLANS, Plan::destroy);
 
     /** Number of cached plans (tests). */
-    static synchronized int planCount() {
+    public static synchronized int planCount() {
         return PLANS.size();
     }
 

@@ -1,4 +1,6 @@
-package dev.nfnets.layers;
+package dev.nfnets.layers.kernels;
+
+import dev.nfnets.layers.NFNetsOptions;
 
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_engine;
@@ -28,8 +30,9 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * per-call memory objects over ND4J buffers. Every call runs under this class's lock ({@link #call}), with its
  * JavaCPP allocations freed and its memory objects destroyed when it ends.
  *
- * <p>{@code -Dnfnets.onednn=false} (or, for the convolutions only, the older {@code -Dnfnets.onednnConv=false})
- * turns the direct paths off; without the natives they are off and the layers use ND4J's ops.
+ * <p>The options {@code nfnets.onednn}, {@code nfnets.onednnConv} and {@code nfnets.onednnEltwise}
+ * ({@link NFNetsOptions}) turn the direct paths off per model; without the natives they are off and the layers
+ * use ND4J's ops.
  */
 final class OneDnn {
     private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
@@ -42,9 +45,6 @@ final class OneDnn {
     private static final boolean AVAILABLE = probe();
 
     private static boolean probe() {
-        if ("false".equalsIgnoreCase(System.getProperty("nfnets.onednn"))) {
-            return false;
-        }
         try {
             PointerPointer<?> pp = new PointerPointer<>(1);
             check(dnnl_engine_create(pp, dnnl_cpu, 0), "engine");
@@ -58,7 +58,7 @@ final class OneDnn {
         }
     }
 
-    /** Whether the oneDNN natives loaded (and {@code -Dnfnets.onednn=false} is not set). */
+    /** Whether the oneDNN natives loaded. */
     static boolean available() {
         return AVAILABLE;
     }

@@ -1,4 +1,6 @@
-package dev.nfnets.layers;
+package dev.nfnets.layers.kernels;
+
+import dev.nfnets.layers.NFNetsOptions;
 
 import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -9,32 +11,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Map;
 
-import static dev.nfnets.layers.OneDnn.*;
+import static dev.nfnets.layers.kernels.OneDnn.*;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 /**
  * Tanh-approximated GELU, forward and backward, on dense FLOAT arrays through oneDNN's JIT eltwise kernels
  * ({@code dnnl_eltwise_gelu_tanh}), with the layer's gain applied by an in-place {@code eltwise_linear} pass.
  *
- * <p>Why: the Java pass ({@link ActivationLayer}'s vectorised rational tanh in double) took about 1.9 ms forward
+ * <p>Why: the Java pass ({@link FloatGelu}'s vectorised rational tanh in double) took about 1.9 ms forward
  * and 2.0 ms backward per {@code [8, 768, 12, 12]} activation in NFNet-F0's step; oneDNN's float kernels take
- * 0.25 ms and 0.5 ms (docs/BENCHMARKS.md, session 7). They agree with the Java pass to about 4e-8 (output) and
+ * 0.25 ms and 0.5 ms (docs/BENCHMARKS.md; commit f1d21d7, 2026-12-01). They agree with the Java pass to about 4e-8 (output) and
  * 2e-7 (gradient) relative: oneDNN evaluates tanh in float with its own approximation.
  *
  * <p>The arrays are seen as one-dimensional ({@code n} elements), so one plan serves every activation of that
- * size; plans are cached per size and gain, at most {@link #MAX_PLANS}. {@code -Dnfnets.onednnEltwise=false}
- * turns this path off (as does {@code -Dnfnets.onednn=false}).
+ * size; plans are cached per size and gain, at most {@link #MAX_PLANS}. The options {@code nfnets.onednnEltwise}
+ * and {@code nfnets.onednn} ({@link NFNetsOptions}) turn this path off.
  */
-final class OneDnnEltwise {
+public final class OneDnnEltwise {
     private OneDnnEltwise() {
     }
 
-    private static final boolean AVAILABLE = OneDnn.available()
-            && !"false".equalsIgnoreCase(System.getProperty("nfnets.onednnEltwise"));
-
-    /** Whether the direct oneDNN GELU can run (natives loaded, not turned off). */
-    static boolean available() {
-        return AVAILABLE;
+    /** Whether the direct oneDNN GELU can run (natives loaded; the options decide whether a model uses it). */
+    public static boolean available() {
+        return OneDnn.available();
     }
 
     private static final class Plan {
@@ -58,18 +57,18 @@ final class OneDnnEltwise {
         }
     }
 
-    static final int MAX_PLANS = 64;
+    public static final int MAX_PLANS = 64;
 
     private static final Map<String, Plan> PLANS = new OneDnn.PlanCache<>(MAX_PLANS, Plan::destroy);
 
     private static long calls;
 
     /** Calls made so far (tests: whether this path ran). */
-    static synchronized long calls() {
+    public static synchronized long calls() {
         return calls;
     }
 
-    static synchronized int planCount() {
+    public static synchronized int planCount() {
         return PLANS.size();
     }
 

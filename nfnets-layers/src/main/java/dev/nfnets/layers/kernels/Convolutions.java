@@ -1,0 +1,40 @@
+package dev.nfnets.layers.kernels;
+
+import dev.nfnets.layers.NFNetsOptions;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Chooses the {@link ConvolutionKernel} for one forward pass; the backward pass reuses the forward's choice. */
+public final class Convolutions {
+    public static final ConvolutionKernel REFERENCE = new Nd4jConvolution();
+    public static final ConvolutionKernel POINTWISE_GEMM = new GemmPointwiseConvolution();
+    public static final ConvolutionKernel ONEDNN = new OneDnnConvolution();
+
+    private Convolutions() {
+    }
+
+    /**
+     * Pointwise (1x1, stride 1, ungrouped) convolutions of at least {@link NFNetsOptions#pointwiseMinMacs()}
+     * multiply-accumulates per example take GEMMs; spatial FLOAT convolutions on planes up to
+     * {@link NFNetsOptions#oneDnnConvMaxPlane()} pixels take oneDNN when its natives load; the rest, and everything
+     * when ND4J's platform helpers are off (the generic kernels the reference check uses), ND4J's ops.
+     */
+    public static ConvolutionKernel choose(ConvGeometry g, INDArray x, NFNetsOptions o) {
+        boolean helpers = Nd4j.getEnvironment().helpersAllowed();
+        if (o.pointwiseGemm() && g.pointwise() && helpers
+                && (long) g.inChannels() * g.outChannels() * x.size(2) * x.size(3) >= o.pointwiseMinMacs()) {
+            return POINTWISE_GEMM;
+        }
+        if (o.oneDnnConv() && g.kernelSize() > 1 && x.size(2) * x.size(3) <= o.oneDnnConvMaxPlane()
+                && x.dataType() == DataType.FLOAT && OneDnnConv.available() && helpers) {
+            return ONEDNN;
+        }
+        return REFERENCE;
+    }
+
+    /** The array itself when it is whole and c-order, else a dense copy. */
+    static INDArray dense(INDArray a) {
+        return dev.nfnets.layers.Shapes.wholeInCOrder(a) ? a : a.dup('c');
+    }
+}
