@@ -64,6 +64,15 @@ import java.util.function.Function;
  *     scopes inside a step scope</td></tr>
  * <tr><td>{@code nfnets.scopeOverallocation} ({@code NFNETS_SCOPE_OVERALLOCATION}, 0)</td><td>extra room
  *     (a fraction) a step scope reserves over its first step</td></tr>
+ * <tr><td>{@code nfnets.maxTensorBytes} ({@code NFNETS_MAX_TENSOR_BYTES}, 0 = 3/4 of the Java heap)</td><td>input
+ *     bound: total (inflated) bytes of the tensors of one weight, checkpoint or .npz file</td></tr>
+ * <tr><td>{@code nfnets.maxImagePixels} ({@code NFNETS_MAX_IMAGE_PIXELS}, 100000000)</td><td>input bound: width x
+ *     height of one image, checked from its header before decoding</td></tr>
+ * <tr><td>{@code nfnets.maxModelBytes} ({@code NFNETS_MAX_MODEL_BYTES}, 0 = JavaCPP's native memory limit, else
+ *     16 GiB)</td><td>input bound: estimated parameter memory of a model built from a config read from a
+ *     file</td></tr>
+ * <tr><td>{@code nfnets.cache} ({@code NFNETS_CACHE}, empty = {@code $XDG_CACHE_HOME/nfnets}, else
+ *     {@code ~/.cache/nfnets})</td><td>the folder for downloaded published weights</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -107,6 +116,10 @@ public final class NFNetsOptions implements Serializable {
     private final boolean wsRecompute;
     private final boolean nestedScopes;
     private final double scopeOverallocation;
+    private final long maxTensorBytes;
+    private final long maxImagePixels;
+    private final long maxModelBytes;
+    private final String cache;
 
     private NFNetsOptions(Builder b) {
         kernels = Objects.requireNonNull(b.kernels, "kernels");
@@ -128,6 +141,10 @@ public final class NFNetsOptions implements Serializable {
             throw new IllegalArgumentException("option nfnets.scopeOverallocation must be in [0, 10], got " + b.scopeOverallocation);
         }
         scopeOverallocation = b.scopeOverallocation;
+        maxTensorBytes = nonNegative("maxTensorBytes", b.maxTensorBytes);
+        maxImagePixels = nonNegative("maxImagePixels", b.maxImagePixels);
+        maxModelBytes = nonNegative("maxModelBytes", b.maxModelBytes);
+        cache = b.cache == null ? "" : b.cache.trim();
     }
 
     private static long nonNegative(String key, long v) {
@@ -142,6 +159,26 @@ public final class NFNetsOptions implements Serializable {
     }
 
     // ---------------------------------------------------------------- the choices
+
+    /** Bound on the inflated tensor bytes of one file ({@code nfnets.maxTensorBytes}); 0 = automatic. */
+    public long maxTensorBytes() {
+        return maxTensorBytes;
+    }
+
+    /** Bound on the pixels of one image ({@code nfnets.maxImagePixels}). */
+    public long maxImagePixels() {
+        return maxImagePixels;
+    }
+
+    /** Bound on a model's estimated parameter memory ({@code nfnets.maxModelBytes}); 0 = automatic. */
+    public long maxModelBytes() {
+        return maxModelBytes;
+    }
+
+    /** The folder for downloaded weights ({@code nfnets.cache}); empty = the platform default. */
+    public String cache() {
+        return cache;
+    }
 
     /** Which family of kernel implementations runs ({@code nfnets.kernels}). */
     public Kernels kernels() {
@@ -467,6 +504,10 @@ public final class NFNetsOptions implements Serializable {
         key("wsRecompute", o -> Boolean.toString(o.wsRecompute), (b, v, w) -> b.wsRecompute(parseBoolean(v, w)));
         key("nestedScopes", o -> Boolean.toString(o.nestedScopes), (b, v, w) -> b.nestedScopes(parseBoolean(v, w)));
         key("scopeOverallocation", o -> Double.toString(o.scopeOverallocation), (b, v, w) -> b.scopeOverallocation(parseDouble(v, w)));
+        key("maxTensorBytes", o -> Long.toString(o.maxTensorBytes), (b, v, w) -> b.maxTensorBytes(parseLong(v, w)));
+        key("maxImagePixels", o -> Long.toString(o.maxImagePixels), (b, v, w) -> b.maxImagePixels(parseLong(v, w)));
+        key("maxModelBytes", o -> Long.toString(o.maxModelBytes), (b, v, w) -> b.maxModelBytes(parseLong(v, w)));
+        key("cache", o -> o.cache, (b, v, w) -> b.cache(v));
     }
 
     /** Builds options; starts from the built-in defaults. Values are checked by {@link #build()}. */
@@ -487,6 +528,10 @@ public final class NFNetsOptions implements Serializable {
         private boolean wsRecompute = true;
         private boolean nestedScopes = true;
         private double scopeOverallocation = 0;
+        private long maxTensorBytes = 0;
+        private long maxImagePixels = 100_000_000L;
+        private long maxModelBytes = 0;
+        private String cache = "";
 
         private Builder() {
         }
@@ -568,6 +613,26 @@ public final class NFNetsOptions implements Serializable {
 
         public Builder scopeOverallocation(double v) {
             scopeOverallocation = v;
+            return this;
+        }
+
+        public Builder maxTensorBytes(long v) {
+            maxTensorBytes = v;
+            return this;
+        }
+
+        public Builder maxImagePixels(long v) {
+            maxImagePixels = v;
+            return this;
+        }
+
+        public Builder maxModelBytes(long v) {
+            maxModelBytes = v;
+            return this;
+        }
+
+        public Builder cache(String v) {
+            cache = v;
             return this;
         }
 

@@ -63,7 +63,7 @@ public final class StreamCommand implements Callable<Integer> {
         if (maxFrames < 0) {
             throw new IllegalArgumentException("--max-frames must be >= 0, got " + maxFrames);
         }
-        boolean window = !noWindow && System.getenv("DISPLAY") != null;
+        boolean window = !noWindow && dev.nfnets.layers.NFNetsOptions.Process.env("DISPLAY") != null;
         if (window) {
             System.setProperty("java.awt.headless", "false");   // the launcher defaults to headless
         }

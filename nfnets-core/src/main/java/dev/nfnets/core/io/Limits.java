@@ -1,14 +1,18 @@
 package dev.nfnets.core.io;
 
+import dev.nfnets.layers.NFNetsOptions;
+
 /**
  * Upper bounds on what a file may make this library allocate, so that a small crafted or damaged file (a zip bomb,
  * a decompression-bomb image, a config that declares huge widths) is refused with a clear error instead of
- * exhausting the machine. Each bound is a system property, read at each check, so it can be raised for a real
- * workload ({@code -Dnfnets.maxImagePixels=400000000}, or through {@code NFNETS_JAVA_OPTS} for the launcher).
+ * exhausting the machine. Each bound is an option of {@link NFNetsOptions} ({@code -Dnfnets.maxImagePixels=400000000},
+ * {@code NFNETS_MAX_IMAGE_PIXELS}, or through {@code NFNETS_JAVA_OPTS} for the launcher), so it can be raised for a
+ * real workload; code that reads files for a model with other options applies them around the reads with
+ * {@link #use(NFNetsOptions)}.
  *
  * <table>
  * <caption>bounds</caption>
- * <tr><th>property</th><th>default</th><th>what</th></tr>
+ * <tr><th>option</th><th>default</th><th>what</th></tr>
  * <tr><td>{@code nfnets.maxTensorBytes}</td><td>3/4 of the Java heap (the tensors are read into it)</td><td>total
  * (inflated) bytes of the tensors of one weight, checkpoint or .npz file; F7's float32 weights are 1.5 GB</td></tr>
  * <tr><td>{@code nfnets.maxImagePixels}</td><td>100,000,000</td><td>width x height of one image, checked from its
@@ -16,27 +20,64 @@ package dev.nfnets.core.io;
  * <tr><td>{@code nfnets.maxModelBytes}</td><td>JavaCPP's native memory limit (else 16 GiB)</td><td>estimated parameter
  * memory of a model built from a config (value, gradient, momentum and EMA copies)</td></tr>
  * </table>
+ *
+ * <pre>{@code
+ * try (Limits.Scope s = Limits.use(NFNetsOptions.defaults().toBuilder().maxImagePixels(400_000_000L).build())) {
+ *     BufferedImage big = Images.read(path);
+ * }
+ * }</pre>
  */
 public final class Limits {
-    public static final String MAX_TENSOR_BYTES = "nfnets.maxTensorBytes";
-    public static final String MAX_IMAGE_PIXELS = "nfnets.maxImagePixels";
-    public static final String MAX_MODEL_BYTES = "nfnets.maxModelBytes";
+    public static final String MAX_TENSOR_BYTES = NFNetsOptions.PREFIX + "maxTensorBytes";
+    public static final String MAX_IMAGE_PIXELS = NFNetsOptions.PREFIX + "maxImagePixels";
+    public static final String MAX_MODEL_BYTES = NFNetsOptions.PREFIX + "maxModelBytes";
+    private static final ThreadLocal<NFNetsOptions> SCOPED = new ThreadLocal<>();
 
     private Limits() {
     }
 
+    /** Restores the bounds that applied before {@link #use(NFNetsOptions)}. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Applies {@code options}' bounds to this thread's reads until the returned scope is closed. */
+    public static Scope use(NFNetsOptions options) {
+        NFNetsOptions previous = SCOPED.get();
+        SCOPED.set(java.util.Objects.requireNonNull(options, "options"));
+        return () -> {
+            if (previous == null) {
+                SCOPED.remove();
+            } else {
+                SCOPED.set(previous);
+            }
+        };
+    }
+
+    private static NFNetsOptions options() {
+        NFNetsOptions o = SCOPED.get();
+        return o != null ? o : NFNetsOptions.defaults();
+    }
+
     /** Total inflated bytes allowed for the tensors of one file. */
     public static long maxTensorBytes() {
-        return property(MAX_TENSOR_BYTES, Runtime.getRuntime().maxMemory() / 4 * 3);
+        long v = options().maxTensorBytes();
+        return v > 0 ? v : Runtime.getRuntime().maxMemory() / 4 * 3;
     }
 
     /** Pixels (width x height) allowed for one image. */
     public static long maxImagePixels() {
-        return property(MAX_IMAGE_PIXELS, 100_000_000L);
+        long v = options().maxImagePixels();
+        return v > 0 ? v : Long.MAX_VALUE;
     }
 
     /** Bytes allowed for the estimated parameter memory of one model. */
     public static long maxModelBytes() {
+        long v = options().maxModelBytes();
+        if (v > 0) {
+            return v;
+        }
         long fallback = 16L << 30;
         try {
             long native_ = org.bytedeco.javacpp.Pointer.maxPhysicalBytes();
@@ -46,23 +87,7 @@ public final class Limits {
         } catch (LinkageError e) {
             // JavaCPP not on the class path: keep the fixed default
         }
-        return property(MAX_MODEL_BYTES, fallback);
-    }
-
-    private static long property(String name, long fallback) {
-        String v = System.getProperty(name);
-        if (v == null || v.isBlank()) {
-            return fallback;
-        }
-        try {
-            long n = Long.parseLong(v.trim().replace("_", ""));
-            if (n <= 0) {
-                throw new NumberFormatException("not positive");
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("system property " + name + " must be a positive whole number, got '" + v + "'");
-        }
+        return fallback;
     }
 
     /** Human-readable bytes, e.g. {@code 6.3 GiB}. */

@@ -4,6 +4,7 @@ import dev.nfnets.core.NFNet;
 import dev.nfnets.core.NFNetConfig;
 import dev.nfnets.core.inference.Images;
 import dev.nfnets.core.io.Limits;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.core.io.NpyArray;
 import dev.nfnets.core.io.NpyDType;
 import dev.nfnets.core.io.Npz;
@@ -86,13 +87,10 @@ class BrokenFilesTest {
             }
         }
         assertTrue(Files.size(f) < 1 << 20, "the bomb is small: " + Files.size(f));
-        String old = System.setProperty(Limits.MAX_TENSOR_BYTES, Long.toString(100L << 20));   // 100 MiB < 128 MiB
-        try {
+        try (Limits.Scope s = Limits.use(NFNetsOptions.builder().maxTensorBytes(100L << 20).build())) {   // 100 MiB < 128 MiB
             TensorFormatException e = assertThrows(TensorFormatException.class, () -> Npz.read(f));
             assertTrue(msg(e).contains("inflate to more than 100.0 MiB") && msg(e).contains("entry 'y.npy'")
                     && msg(e).contains(Limits.MAX_TENSOR_BYTES), msg(e));
-        } finally {
-            restore(Limits.MAX_TENSOR_BYTES, old);
         }
         assertEquals(2, Npz.read(f).size());   // under the default limit (3/4 of the heap) it is an ordinary file
     }
@@ -180,11 +178,8 @@ class BrokenFilesTest {
         // the limit is configurable: a 40x30 image under a 1000-pixel limit is refused, by default it decodes
         Path small = dir.resolve("small.png");
         ImageIO.write(new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB), "png", small.toFile());
-        String old = System.setProperty(Limits.MAX_IMAGE_PIXELS, "1000");
-        try {
+        try (Limits.Scope s = Limits.use(NFNetsOptions.builder().maxImagePixels(1000).build())) {
             assertThrows(Images.ImageTooLargeException.class, () -> Images.read(small));
-        } finally {
-            restore(Limits.MAX_IMAGE_PIXELS, old);
         }
         assertEquals(40, Images.read(small).getWidth());
     }
@@ -231,14 +226,6 @@ class BrokenFilesTest {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    static void restore(String key, String old) {
-        if (old == null) {
-            System.clearProperty(key);
-        } else {
-            System.setProperty(key, old);
-        }
-    }
 
     private static int indexOf(byte[] hay, byte[] needle) {
         for (int i = hay.length - needle.length; i >= 0; i--) {

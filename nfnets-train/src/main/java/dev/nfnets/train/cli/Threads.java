@@ -29,7 +29,7 @@ final class Threads {
      * Checkpoints are written atomically, so exiting at any moment loses at most the steps since the last one.
      */
     static void exitWithParent() {
-        String v = System.getenv(PARENT_PID_ENV);
+        String v = dev.nfnets.layers.NFNetsOptions.Process.env(PARENT_PID_ENV);
         if (v == null || v.isBlank()) {
             return;
         }

@@ -25,26 +25,27 @@ final class WeightsCache {
     private static final Logger log = LoggerFactory.getLogger(WeightsCache.class);
     /** timm's copies of DeepMind's weights on the Hugging Face hub (safetensors, timm names; F0..F6). */
     static final String TIMM_URL = "https://huggingface.co/timm/dm_nfnet_f%d.dm_in1k/resolve/main/model.safetensors";
-    /** DeepMind's release (dill pickles despite the name; convert them, see the user guide; F0..F6). */
+    /** DeepMind's release (Haiku pickles despite the name, read directly by Weights.load; F0..F6). */
     static final String DEEPMIND_URL = "https://storage.googleapis.com/dm-nfnets/F%d_haiku.npz";
 
     private WeightsCache() {
     }
 
     static Path folder() {
-        String env = System.getenv("NFNETS_CACHE");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
+        return folder(dev.nfnets.layers.NFNetsOptions.defaults());
+    }
+
+    /** The cache folder {@code options} name ({@code nfnets.cache}), else the platform's default. */
+    static Path folder(dev.nfnets.layers.NFNetsOptions options) {
+        String configured = options.cache();   // NFNETS_CACHE or -Dnfnets.cache
+        if (!configured.isEmpty()) {
+            return Path.of(configured);
         }
-        String prop = System.getProperty("nfnets.cache");
-        if (prop != null && !prop.isBlank()) {
-            return Path.of(prop);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
+        String xdg = dev.nfnets.layers.NFNetsOptions.Process.env("XDG_CACHE_HOME");
         if (xdg != null && !xdg.isBlank()) {
             return Path.of(xdg, "nfnets");
         }
-        return Path.of(System.getProperty("user.home"), ".cache", "nfnets");
+        return Path.of(dev.nfnets.layers.NFNetsOptions.Process.jvm("user.home"), ".cache", "nfnets");
     }
 
     /** The variant index 0..6 of a name with published weights (f3, dm_nfnet_f3, F3), if it has them. */
@@ -65,6 +66,11 @@ final class WeightsCache {
      * @throws IllegalArgumentException for a published name that was not downloaded yet (the message says how)
      */
     static Path resolve(Path weights) {
+        return resolve(weights, folder());
+    }
+
+    /** {@link #resolve(Path)} with the cache in {@code cacheFolder}. */
+    static Path resolve(Path weights, Path cacheFolder) {
         if (Files.exists(weights) || weights.getNameCount() != 1) {
             return weights;
         }
@@ -72,10 +78,10 @@ final class WeightsCache {
         if (k.isEmpty()) {
             return weights;
         }
-        Path cached = cachedFile(folder(), k.get());
+        Path cached = cachedFile(cacheFolder, k.get());
         if (!Files.isRegularFile(cached)) {
             throw new IllegalArgumentException(weights + " is not a file, and the published F" + k.get() + " weights are not in the cache "
-                    + folder() + "; download them with: ./nfnets models --download dm_nfnet_f" + k.get());
+                    + cacheFolder + "; download them with: ./nfnets models --download dm_nfnet_f" + k.get());
         }
         return cached;
     }

@@ -12,7 +12,7 @@ final class TerminalWidth {
     }
 
     static int columns() {
-        Integer env = parse(System.getenv("COLUMNS"));
+        Integer env = parse(dev.nfnets.layers.NFNetsOptions.Process.env("COLUMNS"));
         if (env != null) {
             return env;
         }

@@ -60,21 +60,11 @@ class ModelsCommandTest {
         Path existing = dir.resolve("x.safetensors");
         Files.write(existing, new byte[] {1});
         assertEquals(existing, WeightsCache.resolve(existing));
-        String old = System.getProperty("nfnets.cache");
-        System.setProperty("nfnets.cache", cache.toString());
-        try {
-            if (System.getenv("NFNETS_CACHE") == null) {
-                assertEquals(cache, WeightsCache.folder());
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightsCache.resolve(Path.of("dm_nfnet_f1")));
-                assertTrue(e.getMessage().contains("./nfnets models --download dm_nfnet_f1"), e.getMessage());
-            }
-        } finally {
-            if (old == null) {
-                System.clearProperty("nfnets.cache");
-            } else {
-                System.setProperty("nfnets.cache", old);
-            }
-        }
+        assertEquals(cache, WeightsCache.folder(dev.nfnets.layers.NFNetsOptions.builder().cache(cache.toString()).build()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WeightsCache.resolve(Path.of("dm_nfnet_f1"), cache));
+        assertTrue(e.getMessage().contains("./nfnets models --download dm_nfnet_f1") && e.getMessage().contains(cache.toString()),
+                e.getMessage());
         // a local file: URL stands in for the hub
         byte[] payload = new byte[200_000];
         for (int i = 0; i < payload.length; i++) {
