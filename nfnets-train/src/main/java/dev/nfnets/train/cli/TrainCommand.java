@@ -145,14 +145,14 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("data: " + DataSets.describe(ds.train()) + (ds.test() == null
                 ? "; no test folder, so no evaluation (give one with --test-data, or put train/ and test/ or val/ in --data)"
                 : "; test: " + DataSets.describe(ds.test())));
+        if (ds.train().numClasses() < 2) {
+            throw new IllegalArgumentException("the training data (" + ds.train().description() + ") has "
+                    + ds.train().numClasses() + " class " + ds.train().classNames() + "; a classifier needs at least 2 classes");
+        }
         if (ds.train().size() < batchSize) {
             throw new IllegalArgumentException("the training set (" + ds.train().size() + " images) is smaller than one batch of "
                     + batchSize + ": pass --batch-size " + Math.max(1, ds.train().size()) + " or less (the last incomplete batch of"
                     + " each epoch is dropped; without --lr the learning rate follows --base-lr x batch / 256)");
-        }
-        if (ds.train().numClasses() < 2) {
-            throw new IllegalArgumentException("the training data (" + ds.train().description() + ") has "
-                    + ds.train().numClasses() + " class " + ds.train().classNames() + "; a classifier needs at least 2 classes");
         }
         if (mc.numClasses() != ds.train().numClasses() || mc.inChannels() != ds.train().channels()) {
             System.out.printf("model: %s adapted to the data: %d classes, %d input channels%n", mc.name(),

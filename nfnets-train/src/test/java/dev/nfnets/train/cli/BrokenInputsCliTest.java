@@ -103,7 +103,7 @@ class BrokenInputsCliTest {
         byte[] precious = "weights of an earlier run".getBytes(StandardCharsets.UTF_8);
         Files.write(run.resolve("weights.safetensors"), precious);
         Files.writeString(run.resolve("metrics.csv"), "step,epoch\n1,1\n");
-        String[] r = run("train", "--data", data.toString(), "--run-dir", run.toString(), "--steps", "1", "--no-progress");
+        String[] r = run("train", "--data", data.toString(), "--run-dir", run.toString(), "--steps", "1", "--batch-size", "2", "--no-progress");
         assertEquals("1", r[0], r[2]);
         assertTrue(r[2].contains("run folder " + run + " already holds a run"), r[2]);
         assertArrayEquals(precious, Files.readAllBytes(run.resolve("weights.safetensors")));
