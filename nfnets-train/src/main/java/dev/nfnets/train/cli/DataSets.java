@@ -1,6 +1,7 @@
 package dev.nfnets.train.cli;
 
 import dev.nfnets.train.data.Dataset;
+import dev.nfnets.train.data.DatasetSource;
 import dev.nfnets.train.data.FashionMnist;
 import dev.nfnets.train.data.ImageFolderDataset;
 import dev.nfnets.train.data.Split;
@@ -10,7 +11,8 @@ import java.nio.file.Path;
 
 /** Resolves {@code --data}: {@code fashion-mnist} or an image folder (with train/ and test/ or val/ inside, or one folder of classes). */
 final class DataSets {
-    record Pair(Dataset train, Dataset test) {
+    /** The sets, and how a cluster worker opens the training set where it lives. */
+    record Pair(Dataset train, Dataset test, DatasetSource trainSource) {
     }
 
     private DataSets() {
@@ -21,7 +23,7 @@ final class DataSets {
             FashionMnist train = FashionMnist.load(Split.TRAIN, fashionDir);
             FashionMnist test = FashionMnist.load(Split.TEST, fashionDir);
             System.out.println("data: " + train.source());
-            return new Pair(train, test);
+            return new Pair(train, test, DatasetSource.fashionMnist(Split.TRAIN, fashionDir));
         }
         Path dir = Path.of(data);
         if (!Files.isDirectory(dir)) {
@@ -40,6 +42,6 @@ final class DataSets {
         Dataset train = ImageFolderDataset.open(trainDir, imageSize);
         Dataset test = testDir == null ? null : ImageFolderDataset.open(testDir, imageSize);
         System.out.println("data: " + train.description() + (test == null ? " (no test folder: no evaluation)" : "; test: " + test.description()));
-        return new Pair(train, test);
+        return new Pair(train, test, DatasetSource.imageFolder(trainDir, imageSize));
     }
 }

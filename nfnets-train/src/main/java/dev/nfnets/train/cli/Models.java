@@ -7,12 +7,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Resolves a {@code --model} argument: a variant name or a config JSON file. */
-final class Models {
+/** Resolves a {@code --model} argument: a variant name or a config JSON file (also on cluster workers). */
+public final class Models {
     private Models() {
     }
 
-    static NFNetConfig resolve(String model) throws IOException {
+    public static NFNetConfig resolve(String model) throws IOException {
         Path p = Path.of(model);
         if (model.endsWith(".json") || Files.isRegularFile(p)) {
             if (!Files.isRegularFile(p)) {

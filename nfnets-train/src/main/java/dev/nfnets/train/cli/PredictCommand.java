@@ -31,12 +31,21 @@ final class PredictCommand implements Callable<Integer> {
     Integer size;
     @Option(names = "--classes-file", description = "class names, one per line (default: classes.txt beside the weights, else ImageNet names for 1000 classes)")
     Path classesFile;
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files")
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "classify on Spark (local[N] or spark://host:7077; needs nfnets-spark): IMAGE is then one folder, "
+                    + "searched recursively, and the results go to --output")
+    String spark;
+    @Option(names = "--output", description = "with --spark: CSV file of path, then label and probability per rank")
+    Path output;
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files (with --spark: one folder)")
     List<Path> images;
 
     @Override
     public Integer call() throws Exception {
         Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
+        if (spark != null) {
+            return predictOnCluster(file);
+        }
         Weights.WeightFile wf = Weights.read(file);
         NFNetConfig c = model != null ? Models.resolve(model) : wf.config().orElseThrow(() -> new IllegalArgumentException(
                 file + " carries no model config; pass --model (e.g. --model f0)"));
@@ -45,11 +54,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         NFNet net = new NFNet(c);
         Weights.load(net, wf, name -> false);
-        Path names = classesFile;
-        if (names == null && file.toAbsolutePath().getParent() != null
-                && Files.isRegularFile(file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE))) {
-            names = file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);   // written by `nfnets train`
-        }
+        Path names = classNamesFile(file);
         ImageClassifier classifier = names != null
                 ? NFNets.classifier(net, Files.readAllLines(names).stream().filter(l -> !l.isBlank()).toList())
                 : NFNets.classifier(net);
@@ -60,6 +65,35 @@ final class PredictCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "  %6.2f%%  %4d  %s%n", 100 * p.probability(), p.classIndex(), p.label());
             }
         }
+        return 0;
+    }
+
+    private Path classNamesFile(Path file) {
+        Path names = classesFile;
+        if (names == null && file.toAbsolutePath().getParent() != null
+                && Files.isRegularFile(file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE))) {
+            names = file.toAbsolutePath().getParent().resolve(TrainCommand.CLASSES_FILE);   // written by `nfnets train`
+        }
+        return names;
+    }
+
+    private int predictOnCluster(Path file) throws java.io.IOException {
+        if (output == null) {
+            throw new IllegalArgumentException("--spark needs --output FILE for the results");
+        }
+        if (images.size() != 1 || !Files.isDirectory(images.get(0))) {
+            throw new IllegalArgumentException("--spark classifies one folder; got " + images);
+        }
+        if (size != null) {
+            throw new IllegalArgumentException("--size is not supported with --spark (the model's test size is used)");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("weights file not found: " + file);
+        }
+        Path names = classNamesFile(file);
+        List<String> classNames = names == null ? null : Files.readAllLines(names).stream().filter(l -> !l.isBlank()).toList();
+        long n = ClusterBackend.find("--spark").predict(spark, file, model, classNames, images.get(0), top, output);
+        System.out.println("classified " + n + " images into " + output);
         return 0;
     }
 }
