@@ -29,7 +29,7 @@ public final class SparkBackend implements ClusterBackend {
 
     /**
      * The Spark configuration of a command-line run: the master, an application name, no web UI unless
-     * {@code spark.ui.enabled} is set, and for a {@code spark://} master the executors' class path set to this JVM's
+     * {@code spark.ui.enabled} is set, 50 finished jobs and stages kept in the driver's status store, and for a {@code spark://} master the executors' class path set to this JVM's
      * (the cluster script's workers run on this machine's files; set {@code spark.executor.extraClassPath} or use
      * {@code spark-submit} for other clusters). Other {@code spark.*} system properties apply as usual.
      */
@@ -37,12 +37,15 @@ public final class SparkBackend implements ClusterBackend {
         if (master == null || master.isBlank()) {
             throw new IllegalArgumentException("--spark needs a master: local[N], local[*] or spark://host:port");
         }
-        if (!master.startsWith("local") && !master.startsWith("spark://") && !master.startsWith("yarn") && !master.startsWith("k8s://")) {
+        if (!master.matches("local(\\[[0-9*]+(,[0-9]+)?])?|spark://.+|yarn|k8s://.+")) {
             throw new IllegalArgumentException("--spark " + master + ": not a Spark master URL (local[N], spark://host:port, yarn, k8s://...)");
         }
         SparkConf conf = new SparkConf().setMaster(master).setAppName(appName);
         conf.setIfMissing("spark.ui.enabled", "false");
-        if (master.startsWith("local")) {
+        // one job per training step: the driver's status store keeps fewer finished jobs than its default 1000
+        conf.setIfMissing("spark.ui.retainedJobs", "50");
+        conf.setIfMissing("spark.ui.retainedStages", "50");
+        if (master.startsWith("local")) {   // local[N]: driver and executors in this JVM
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
             conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         }
