@@ -28,7 +28,18 @@ start() {
   rm -f "$dir/home/jars/"*.jar
   tr ':' '\n' < "$cpfile" | grep '\.jar$' | while read -r jar; do ln -sf "$jar" "$dir/home/jars/"; done
   export SPARK_HOME="$dir/home" SPARK_SCALA_VERSION=2.12 SPARK_LOCAL_IP=127.0.0.1
-  local cp="$dir/home/jars/*" logs="-Dlogback.configurationFile=$root/nfnets-examples/src/main/resources/logback.xml"
+  # INFO logs: the script waits for the master's and workers' start-up lines
+  cat > "$dir/logback.xml" <<'XML'
+<configuration>
+  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss} %-5level %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <logger name="org.sparkproject" level="WARN"/>
+  <logger name="org.apache.hadoop" level="WARN"/>
+  <root level="INFO"><appender-ref ref="OUT"/></root>
+</configuration>
+XML
+  local cp="$dir/home/jars/*" logs="-Dlogback.configurationFile=$dir/logback.xml"
   # shellcheck disable=SC2086
   nohup java -Xmx512m $opens $logs -cp "$cp" org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$port" \
     --webui-port 0 > "$dir/logs/master.log" 2>&1 &

@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Checks a cluster before the first training step, so that a run that cannot work fails at once with one message
  * and before any checkpoint is written: the step's results fit {@code spark.driver.maxResultSize}; within
- * {@code spark.nfnets.preflightTimeout} seconds (default 60) one task per shard runs (the master is reachable and
+ * {@code spark.nfnets.preflightTimeout} seconds (default 180: executors of a fresh application start in tens of seconds) one task per shard runs (the master is reachable and
  * has workers), loads ND4J's native backend, and opens the training data, which must look like the driver's
  * (same size, classes and image shape).
  */
@@ -43,7 +43,7 @@ final class Preflight {
         }
         Dataset d = trainer.loader().dataset();
         String expected = shape(d);
-        long timeout = sc.getConf().getLong("spark.nfnets.preflightTimeout", 60);
+        long timeout = sc.getConf().getLong("spark.nfnets.preflightTimeout", 180);
         sc.setJobDescription("nfnets preflight: ND4J and the training data on every shard");
         JavaFutureAction<List<String>> probe = sc.parallelize(IntStream.range(0, tasks).boxed().collect(Collectors.toList()), tasks)
                 .map(new Probe(train)).collectAsync();
