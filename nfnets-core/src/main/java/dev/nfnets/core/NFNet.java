@@ -214,9 +214,18 @@ public class NFNet extends AbstractLayer {
 
     /** Reseeds every stochastic layer from one seed (the trainer calls this with a per-step seed). */
     public void reseed(long seed) {
+        reseed(seed, 0);
+    }
+
+    /**
+     * Reseeds every stochastic layer for a forward pass over examples {@code firstExample, firstExample + 1, ...}
+     * of the step's global batch: a shard of the batch then draws the masks the whole batch draws for those
+     * examples ({@link Stochastic}).
+     */
+    public void reseed(long seed, long firstExample) {
         List<Stochastic> layers = stochasticLayers();
         for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).reseed(seed * 0x9E3779B97F4A7C15L + i);
+            layers.get(i).reseed(seed * 0x9E3779B97F4A7C15L + i, firstExample);
         }
     }
 

@@ -6,16 +6,15 @@ import dev.nfnets.layers.Stochastic;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.SplittableRandom;
-
 /**
  * Per-example stochastic depth with the reference's semantics: in training each example's residual is
  * kept with probability {@code 1 - rate} via {@code mask = floor(keep + u)}, {@code u ~ U[0,1)}, and is
- * <em>not</em> rescaled by {@code 1/keep} (timm's DropPath does rescale). Identity at inference.
+ * <em>not</em> rescaled by {@code 1/keep} (timm's DropPath does rescale). Identity at inference. Example {@code i} draws {@code u} from its own generator ({@link Stochastic}).
  */
 public class StochasticDepth extends AbstractLayer implements Stochastic {
     private final double rate;
-    private SplittableRandom random = new SplittableRandom(0);
+    private long seed;
+    private long firstExample;
     private INDArray cachedMask;
 
     public StochasticDepth(String name, double rate) {
@@ -31,8 +30,9 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
     }
 
     @Override
-    public void reseed(long seed) {
-        random = new SplittableRandom(seed);
+    public void reseed(long seed, long firstExample) {
+        this.seed = seed;
+        this.firstExample = firstExample;
     }
 
     @Override
@@ -58,7 +58,7 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
         float[] m = new float[n];
         double keep = 1 - rate;
         for (int i = 0; i < n; i++) {
-            m[i] = (float) Math.floor(keep + random.nextDouble());
+            m[i] = (float) Math.floor(keep + Stochastic.exampleRandom(seed, firstExample + i).nextDouble());
         }
         long[] shape = new long[x.rank()];
         java.util.Arrays.fill(shape, 1);

@@ -97,7 +97,7 @@ public final class TrainStep {
         requireOptimizer();
         try (StepScope ignored = StepScope.open(scopeId, model.options())) {
             long t0 = System.nanoTime();
-            double[] lossAndTimes = forwardBackward(images, targets, reseed, seed);
+            double[] lossAndTimes = forwardBackward(images, targets, reseed, seed, 0);
             long t2 = System.nanoTime();
             update();
             long t3 = System.nanoTime();
@@ -111,9 +111,18 @@ public final class TrainStep {
      * reseeding when {@code seed} is null.
      */
     public Result gradients(INDArray images, INDArray targets, Long seed) {
+        return gradients(images, targets, seed, 0);
+    }
+
+    /**
+     * {@link #gradients(INDArray, INDArray, Long)} for the examples {@code firstExample ..} of a larger batch: the
+     * stochastic layers draw each example's mask from (seed, layer, index in the whole batch), so a shard of a
+     * batch draws exactly what the whole batch draws for those examples (data-parallel training).
+     */
+    public Result gradients(INDArray images, INDArray targets, Long seed, long firstExample) {
         try (StepScope ignored = StepScope.open(scopeId, model.options())) {
             long t0 = System.nanoTime();
-            double[] lossAndTimes = forwardBackward(images, targets, seed != null, seed == null ? 0 : seed);
+            double[] lossAndTimes = forwardBackward(images, targets, seed != null, seed == null ? 0 : seed, firstExample);
             long t2 = System.nanoTime();
             return new Result(lossAndTimes[0], (long) lossAndTimes[1] - t0, t2 - (long) lossAndTimes[1], 0);
         }
@@ -164,9 +173,9 @@ public final class TrainStep {
     }
 
     /** Returns {loss, time after the backward pass started}; runs inside the caller's scope. */
-    private double[] forwardBackward(INDArray images, INDArray targets, boolean reseed, long seed) {
+    private double[] forwardBackward(INDArray images, INDArray targets, boolean reseed, long seed, long firstExample) {
         if (reseed) {
-            model.reseed(seed);
+            model.reseed(seed, firstExample);
         }
         INDArray logits = model.forward(images, Mode.TRAIN);
         long t1 = System.nanoTime();
@@ -176,13 +185,13 @@ public final class TrainStep {
         }
         model.backward(r.gradient());
         model.clearCache();
-        if (afterGradients != null) {
-            afterGradients.accept(params);
-        }
         return new double[] {r.loss(), t1};
     }
 
     private void update() {
+        if (afterGradients != null) {
+            afterGradients.accept(params);   // the whole step's gradient, whoever computed it
+        }
         optimizer.step(params);
         if (afterUpdate != null) {
             afterUpdate.accept(params);

@@ -57,6 +57,10 @@ class BlockGradientTest {
         INDArray same = sd.forwardInPlace(own, Mode.TRAIN);
         assertTrue(same == own, "returns its argument");
         assertEquals(expected, own);
+        // per-example draws: examples 1000..2999 alone get the masks they get in the whole batch
+        sd.reseed(11, 1000);
+        INDArray shard = sd.forward(x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1000, 3000)).dup(), Mode.TRAIN);
+        assertEquals(expected.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1000, 3000)), shard);
         GradientCheck.Result r = GradientCheck.of(sd).beforeForward(() -> sd.reseed(9)).check(Nd4j.randn(DataType.DOUBLE, 6, 2, 2, 2));
         assertTrue(r.maxRelError() < 1e-8, "bound 1e-8: " + r);
     }

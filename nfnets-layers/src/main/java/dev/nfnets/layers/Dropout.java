@@ -3,12 +3,14 @@ package dev.nfnets.layers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.SplittableRandom;
-
-/** Inverted dropout: in training, each element is zeroed with probability {@code rate} and the rest scaled by {@code 1/(1-rate)}. */
+/**
+ * Inverted dropout: in training, each element is zeroed with probability {@code rate} and the rest scaled by
+ * {@code 1/(1-rate)}. Each example's mask is drawn from its own generator ({@link Stochastic}).
+ */
 public class Dropout extends AbstractLayer implements Stochastic {
     private final double rate;
-    private SplittableRandom random = new SplittableRandom(0);
+    private long seed;
+    private long firstExample;
     private INDArray cachedMask;
 
     public Dropout(String name, double rate) {
@@ -24,8 +26,9 @@ public class Dropout extends AbstractLayer implements Stochastic {
     }
 
     @Override
-    public void reseed(long seed) {
-        random = new SplittableRandom(seed);
+    public void reseed(long seed, long firstExample) {
+        this.seed = seed;
+        this.firstExample = firstExample;
     }
 
     @Override
@@ -37,8 +40,13 @@ public class Dropout extends AbstractLayer implements Stochastic {
         long n = x.length();
         float keepScale = (float) (1 / (1 - rate));
         float[] m = new float[Math.toIntExact(n)];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = random.nextDouble() < rate ? 0f : keepScale;
+        int examples = (int) x.size(0);
+        int per = m.length / Math.max(1, examples);
+        for (int e = 0; e < examples; e++) {
+            java.util.SplittableRandom random = Stochastic.exampleRandom(seed, firstExample + e);
+            for (int i = e * per, end = i + per; i < end; i++) {
+                m[i] = random.nextDouble() < rate ? 0f : keepScale;
+            }
         }
         INDArray mask = Nd4j.create(m, x.shape(), 'c').castTo(x.dataType());
         cachedMask = mask;

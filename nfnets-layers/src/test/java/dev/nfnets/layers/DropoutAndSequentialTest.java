@@ -31,6 +31,19 @@ class DropoutAndSequentialTest {
     }
 
     @Test
+    void aShardOfTheBatchDrawsTheWholeBatchsMasksForItsExamples() {
+        Dropout d = new Dropout("drop", 0.5);
+        INDArray x = Nd4j.ones(DataType.FLOAT, 6, 10);
+        d.reseed(9);
+        INDArray whole = d.forward(x, Mode.TRAIN);
+        d.reseed(9, 2);
+        INDArray shard = d.forward(x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 5)).dup(), Mode.TRAIN);
+        assertEquals(whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 5)), shard);
+        d.reseed(10);
+        assertTrue(!whole.equals(d.forward(x, Mode.TRAIN)), "another seed, other masks");
+    }
+
+    @Test
     void dropoutIsReproducibleFromSeed() {
         Dropout d = new Dropout("drop", 0.5);
         INDArray x = Nd4j.ones(DataType.FLOAT, 4, 16);

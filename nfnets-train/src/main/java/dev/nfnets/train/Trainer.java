@@ -64,6 +64,7 @@ public final class Trainer {
     private final SoftmaxCrossEntropy loss;
     private final long totalSteps;
     private final List<TrainingListener> listeners = new ArrayList<>();
+    private GradientSource gradientSource;
     private long step;
     private Best best;
 
@@ -132,7 +133,11 @@ public final class Trainer {
         }
     }
 
-    static BatchLoader buildLoader(TrainingConfig c, Dataset train) {
+    /**
+     * The batches a training run with configuration {@code c} draws from {@code train}: a data-parallel worker
+     * builds the same loader to prepare its shard of each step's batch.
+     */
+    public static BatchLoader buildLoader(TrainingConfig c, Dataset train) {
         List<Augmentation> steps = new ArrayList<>();
         float fill = train.normalization().normalize(0, 0f);
         if (c.cropPadding() > 0) {
@@ -155,6 +160,30 @@ public final class Trainer {
             }
         }
         return b.build();
+    }
+
+    /**
+     * Computes each step's gradients with {@code source} (e.g. on a Spark cluster) instead of in this JVM; the
+     * update, listeners and checkpoints stay here. Null restores local computation.
+     */
+    public Trainer gradientSource(GradientSource source) {
+        this.gradientSource = source;
+        return this;
+    }
+
+    /** The training batches (the source of truth for what a {@link GradientSource} must compute). */
+    public BatchLoader loader() {
+        return loader;
+    }
+
+    /** The configuration of this run. */
+    public TrainingConfig config() {
+        return config;
+    }
+
+    /** Seed of the stochastic layers in step {@code step} (0-based) of a run with seed {@code seed}. */
+    public static long stepSeed(long seed, long step) {
+        return Seeds.derive(seed, 0x5EED, step);
     }
 
     public Trainer addListener(TrainingListener l) {
@@ -324,17 +353,30 @@ public final class Trainer {
                 double lossSum = 0;
                 double accSum = 0;
                 int n = 0;
-                try (BatchLoader.BatchIterator it = loader.iterator(epoch, startBatch)) {
-                    while (it.hasNext() && step < totalSteps) {
-                        Batch batch = it.next();
+                GradientSource remote = gradientSource;
+                // with a gradient source the batches are prepared where the gradients are computed: no loader thread here
+                try (BatchLoader.BatchIterator it = remote == null ? loader.iterator(epoch, startBatch) : null) {
+                    int batchIndex = startBatch;
+                    while ((remote == null ? it.hasNext() : batchIndex < perEpoch) && step < totalSteps) {
                         long ts = System.nanoTime();
                         double lr = optimizer.currentLearningRate();   // the rate this step uses
                         double[] la;
-                        try {
-                            la = trainStep(batch, params);
-                        } finally {
-                            release(batch);
+                        int size;
+                        if (remote == null) {
+                            Batch batch = it.next();
+                            size = batch.size();
+                            try {
+                                la = trainStep(batch, params);
+                            } finally {
+                                release(batch);
+                            }
+                        } else {
+                            GradientSource.Outcome o = remote.computeGradients(step, stepSeed(config.seed(), step), epoch,
+                                    batchIndex, params);
+                            size = o.examples();
+                            la = applyUpdate(o.loss(), o.accuracy(), params);
                         }
+                        batchIndex++;
                         step++;
                         NativeMemory.collectEvery(step, NativeMemory.DEFAULT_EVERY);
                         lossSum += la[0];
@@ -342,7 +384,7 @@ public final class Trainer {
                         n++;
                         double secs = (System.nanoTime() - ts) / 1e9;
                         StepMetrics m = new StepMetrics(step, totalSteps, epoch, la[0], la[1], lr,
-                                batch.size() / secs, agc == null ? Double.NaN : agc.lastStats().clippedFraction(),
+                                size / secs, agc == null ? Double.NaN : agc.lastStats().clippedFraction(),
                                 agc == null ? Double.NaN : agc.lastStats().maxRatio(), (System.nanoTime() - t0) / 1e9);
                         listeners.forEach(l -> l.onStep(m));
                         if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0 && step < totalSteps) {
@@ -430,7 +472,7 @@ public final class Trainer {
     /** One step; returns {loss, batch accuracy}. {@code step} is the 0-based index of this step. */
     private double[] trainStep(Batch batch, Map<String, Parameter> params) {
         stepLabels = batch.labels();
-        TrainStep.Result r = stepper(params).run(batch.images(), batch.targets(), Seeds.derive(config.seed(), 0x5EED, step));
+        TrainStep.Result r = stepper(params).run(batch.images(), batch.targets(), stepSeed(config.seed(), step));
         return new double[] {r.loss(), stepAccuracy};
     }
 
@@ -461,6 +503,15 @@ public final class Trainer {
                     .build();
         }
         return stepper;
+    }
+
+    /** The update of a step whose gradients a {@link GradientSource} wrote into the parameters. */
+    private double[] applyUpdate(double meanLoss, double acc, Map<String, Parameter> params) {
+        if (!Double.isFinite(meanLoss)) {
+            throw firstNonFiniteParameter(params).orElse(new DivergenceException(step, "loss", meanLoss));
+        }
+        stepper(params).applyAccumulated();
+        return new double[] {meanLoss, acc};
     }
 
     /**

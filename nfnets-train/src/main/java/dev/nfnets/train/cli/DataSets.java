@@ -1,6 +1,7 @@
 package dev.nfnets.train.cli;
 
 import dev.nfnets.train.data.Dataset;
+import dev.nfnets.train.data.DatasetSource;
 import dev.nfnets.train.data.FashionMnist;
 import dev.nfnets.train.data.ImageFolderDataset;
 import dev.nfnets.train.data.Split;
@@ -10,7 +11,8 @@ import java.nio.file.Path;
 
 /** Resolves {@code --data}: {@code fashion-mnist} or an image folder (with train/ and test/ or val/ inside, or one folder of classes). */
 final class DataSets {
-    record Pair(Dataset train, Dataset test) {
+    /** The sets, and how a cluster worker opens the training set where it lives. */
+    record Pair(Dataset train, Dataset test, DatasetSource trainSource) {
     }
 
     private DataSets() {
@@ -29,7 +31,7 @@ final class DataSets {
         if (data.equalsIgnoreCase("fashion-mnist") || data.equalsIgnoreCase("fashion_mnist")) {
             FashionMnist train = FashionMnist.load(Split.TRAIN, fashionDir);
             FashionMnist test = FashionMnist.load(Split.TEST, fashionDir);
-            return new Pair(train, test);
+            return new Pair(train, test, DatasetSource.fashionMnist(Split.TRAIN, fashionDir));
         }
         Path dir = Path.of(data);
         if (!Files.isDirectory(dir)) {
@@ -48,7 +50,7 @@ final class DataSets {
         Dataset train = ImageFolderDataset.open(trainDir, folderOptions);
         Dataset test = testDir == null ? null : align(ImageFolderDataset.open(testDir, folderOptions), train.classNames(),
                 "the training folder " + trainDir);
-        return new Pair(train, test);
+        return new Pair(train, test, DatasetSource.imageFolder(trainDir, folderOptions));
     }
 
     /**

@@ -14,8 +14,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeSet;
 
-/** Resolves a {@code --model} argument: a variant name or a config JSON file. */
-final class Models {
+/** Resolves a {@code --model} argument: a variant name or a config JSON file (also on cluster workers). */
+public final class Models {
     private Models() {
     }
 
@@ -23,7 +23,7 @@ final class Models {
      * A config JSON file, or a built-in name: {@code f0}..{@code f7}, {@code mnist}, and the same names as timm and
      * this library spell them ({@code dm_nfnet_f0}, {@code nfnet-f0}, {@code nfnet_f0}, {@code nfnet-mnist}).
      */
-    static NFNetConfig resolve(String model) throws IOException {
+    public static NFNetConfig resolve(String model) throws IOException {
         Path p = Path.of(model);
         if (model.endsWith(".json") || Files.isRegularFile(p)) {
             if (!Files.isRegularFile(p)) {

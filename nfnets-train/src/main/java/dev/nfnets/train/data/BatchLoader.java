@@ -293,9 +293,34 @@ public final class BatchLoader {
         return loadHost(epoch, batchIndex).toBatch();
     }
 
+    /**
+     * Examples {@code [from, to)} of batch {@code batchIndex} of {@code epoch}, exactly as they appear in the whole
+     * batch ({@link #load(long, int)}): a data-parallel worker prepares only its shard. Without a mixer only the
+     * shard's examples are read; with one the whole input batch is read and mixed (mixing pairs examples across the
+     * batch) and the shard is cut from the result. Post-mix augmentation draws by position in the whole batch.
+     */
+    public HostBatch loadHost(long epoch, int batchIndex, int from, int to) {
+        return loadHost(epoch, batchIndex, from, to, null);
+    }
+
+    /** Number of output examples of batch {@code batchIndex} (the batch size, except a smaller last batch). */
+    public int batchLength(int batchIndex) {
+        Objects.checkIndex(batchIndex, batchesPerEpoch());
+        int d = drawsPerBatch();
+        int count = Math.min(d, dataset.size() - batchIndex * d);
+        return mixer == null ? count : mixer.outputSize(count);
+    }
+
     private HostBatch loadHost(long epoch, int batchIndex, ForkJoinPool pool) {
-        int nb = batchesPerEpoch();
-        Objects.checkIndex(batchIndex, nb);
+        return loadHost(epoch, batchIndex, 0, batchLength(batchIndex), pool);
+    }
+
+    private HostBatch loadHost(long epoch, int batchIndex, int from, int to, ForkJoinPool pool) {
+        int outN = batchLength(batchIndex);
+        if (from < 0 || to > outN || from > to) {
+            throw new IndexOutOfBoundsException("examples [" + from + ", " + to + ") of batch " + batchIndex
+                    + " of " + outN + " examples");
+        }
         int[] order = orderShared(epoch);
         int d = drawsPerBatch();
         int start = batchIndex * d;
@@ -307,28 +332,42 @@ public final class BatchLoader {
         int h = shape[1];
         int w = shape[2];
         int len = c * h * w;
-        HostBatch in = HostBatch.allocate(count, c, h, w, dataset.numClasses());
-        if (pool == null || count < 2) {
-            for (int i = 0; i < count; i++) {
-                fillExample(in, i, order[start + i], epoch, len);
+        // without a mixer, output example j is input example j: read only the shard
+        int first = mixer == null ? from : 0;
+        int inN = mixer == null ? to - from : count;
+        HostBatch in = HostBatch.allocate(inN, c, h, w, dataset.numClasses());
+        if (pool == null || inN < 2) {
+            for (int i = 0; i < inN; i++) {
+                fillExample(in, i, order[start + first + i], epoch, len);
             }
         } else {
-            runParallel(pool, count, i -> fillExample(in, i, order[start + i], epoch, len));
+            runParallel(pool, inN, i -> fillExample(in, i, order[start + first + i], epoch, len));
         }
-        HostBatch out = mixer == null ? in : mixer.mix(in, Seeds.rng(seed, STREAM_MIX, epoch, batchIndex));
+        HostBatch out = mixer == null ? in : slice(mixer.mix(in, Seeds.rng(seed, STREAM_MIX, epoch, batchIndex)), from, to);
         if (postMixAugmentation != null) {
             if (pool == null || out.size() < 2) {
                 for (int j = 0; j < out.size(); j++) {
-                    postAugment(out, j, epoch, batchIndex, len);
+                    postAugment(out, j, from + j, epoch, batchIndex, len);
                 }
             } else {
-                runParallel(pool, out.size(), j -> postAugment(out, j, epoch, batchIndex, len));
+                runParallel(pool, out.size(), j -> postAugment(out, j, from + j, epoch, batchIndex, len));
             }
         }
         if (labelSmoothing > 0) {
             LabelSmoothing.smoothInPlace(out.targets(), out.numClasses(), labelSmoothing);
         }
         return out;
+    }
+
+    private static HostBatch slice(HostBatch b, int from, int to) {
+        if (from == 0 && to == b.size()) {
+            return b;
+        }
+        int len = b.exampleLength();
+        int k = b.numClasses();
+        return new HostBatch(Arrays.copyOfRange(b.images(), from * len, to * len),
+                Arrays.copyOfRange(b.targets(), from * k, to * k), Arrays.copyOfRange(b.labels(), from, to),
+                b.channels(), b.height(), b.width(), k);
     }
 
     private void fillExample(HostBatch in, int slot, int index, long epoch, int len) {
@@ -349,10 +388,10 @@ public final class BatchLoader {
         in.setOneHot(slot, dataset.label(index));
     }
 
-    private void postAugment(HostBatch out, int slot, long epoch, int batchIndex, int len) {
+    private void postAugment(HostBatch out, int slot, int position, long epoch, int batchIndex, int len) {
         float[] buf = Arrays.copyOfRange(out.images(), slot * len, (slot + 1) * len);
         FloatImage img = postMixAugmentation.apply(new FloatImage(buf, shape[0], shape[1], shape[2]),
-                Seeds.rng(seed, STREAM_POST, epoch, batchIndex, slot));
+                Seeds.rng(seed, STREAM_POST, epoch, batchIndex, position));
         if (img.data().length != len) {
             throw new IllegalStateException("post-mix augmentation changed the image shape to "
                     + Arrays.toString(img.shape()));

@@ -75,7 +75,7 @@ public final class ImageFolderDataset implements Dataset {
      * @param channels      3 (RGB) or 1 (grey)
      */
     public record Options(int cropSize, int resizeShorter, boolean squash, Interpolation interpolation,
-                          Normalization normalization, Verify verify, int channels) {
+                          Normalization normalization, Verify verify, int channels) implements java.io.Serializable {
         /** RGB options. */
         public Options(int cropSize, int resizeShorter, boolean squash, Interpolation interpolation,
                        Normalization normalization, Verify verify) {

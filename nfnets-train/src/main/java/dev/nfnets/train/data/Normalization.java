@@ -13,7 +13,7 @@ import java.util.Arrays;
  * @param mean per-channel mean (length 1 or C)
  * @param std  per-channel standard deviation (length of {@code mean}, all positive)
  */
-public record Normalization(float[] mean, float[] std) {
+public record Normalization(float[] mean, float[] std) implements java.io.Serializable {
     /** NFNet reference (ImageNet statistics, RGB, 255-scaled). */
     public static final Normalization IMAGENET = new Normalization(
             new float[] {255f * 0.485f, 255f * 0.456f, 255f * 0.406f},

@@ -48,6 +48,30 @@ class BatchLoaderTest {
     }
 
     @Test
+    void anySliceOfABatchEqualsThatPartOfTheWholeBatch() {
+        Dataset ds = new SyntheticDataset(37, 3, 1, 6, 6, -1);
+        for (BatchLoader loader : new BatchLoader[] {augmented(ds, 5).batchSize(6).build(),
+                augmented(ds, 5).batchSize(6).mixer(new MixUpCutMix(0.2, MixUpCutMix.Mode.PERMUTATION)).build(),
+                BatchLoader.builder(ds).batchSize(8).seed(2).dropLast(false).postMixAugmentation(
+                        new RandAugment(2, 9, Normalization.identity(), 2, 1)).build()}) {
+            int last = loader.batchesPerEpoch() - 1;
+            for (int b : new int[] {0, last}) {
+                HostBatch whole = loader.loadHost(1, b);
+                int n = loader.batchLength(b);
+                assertEquals(whole.size(), n);
+                int len = whole.exampleLength();
+                int k = whole.numClasses();
+                for (int[] r : new int[][] {{0, n}, {0, 1}, {1, n / 2 + 1}, {n / 2, n}, {n - 1, n}}) {
+                    HostBatch part = loader.loadHost(1, b, r[0], r[1]);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(whole.images(), r[0] * len, r[1] * len), part.images(), loader + " " + b);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(whole.targets(), r[0] * k, r[1] * k), part.targets());
+                    assertArrayEquals(java.util.Arrays.copyOfRange(whole.labels(), r[0], r[1]), part.labels());
+                }
+            }
+        }
+    }
+
+    @Test
     void plainShuffledEpochVisitsEveryExampleOnce() {
         SyntheticDataset ds = new SyntheticDataset(23, 5);
         BatchLoader loader = BatchLoader.builder(ds).batchSize(4).seed(7).dropLast(false).build();
