@@ -1,11 +1,10 @@
 package dev.nfnets.spark;
 
 import dev.nfnets.core.NFNet;
+import dev.nfnets.core.TrainStep;
 import dev.nfnets.layers.FloatKernels;
-import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
-import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.train.GradientSource;
 import dev.nfnets.train.data.Batch;
 import dev.nfnets.train.data.HostBatch;
@@ -17,8 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One data-parallel training step in two halves, written with the same model calls as {@link dev.nfnets.train.Trainer}'s
- * own step: {@link #gradients} runs on a worker over its shard of the step's global batch and returns the shard's
+ * One data-parallel training step in two halves, written with the trainer's own {@link TrainStep}: {@link #gradients} runs on a worker over its shard of the step's global batch and returns the shard's
  * gradient sum; {@link #reduce} runs on the driver, adds the shards' sums in shard order, divides by the global batch
  * and writes the mean gradient into the parameters, after which the trainer applies AGC, SGD and EMA exactly as in
  * one JVM.
@@ -49,18 +47,18 @@ public final class ShardStep {
     public static Result gradients(int shard, NFNet model, SoftmaxCrossEntropy loss, HostBatch examples, long stepSeed,
                                    int firstExample) {
         Batch batch = examples.toBatch();
-        try (StepScope scope = StepScope.open("train-shard")) {
-            model.reseed(stepSeed, firstExample);
-            INDArray logits = model.forward(batch.images(), Mode.TRAIN);
-            SoftmaxCrossEntropy.Result r = loss.compute(logits, batch.targets());
+        int[] correct = new int[1];
+        try {
+            // the trainer's own step, without its update: forward, loss, backward, caches cleared
+            TrainStep step = TrainStep.builder(model, null).loss(loss).scope("train-shard")
+                    .afterLoss((logits, r) -> correct[0] = correct(logits, batch.labels()))
+                    .build();
+            TrainStep.Result r = step.gradients(batch.images(), batch.targets(), stepSeed, firstExample);
             int n = examples.size();
-            int correct = correct(logits, batch.labels());
             // the loss is the shard's mean: scaled by its size, the gradients are sums over the shard's examples
-            model.backward(n == 1 ? r.gradient() : r.gradient().muli(n));
-            model.clearCache();
-            float[] grads = flattenGradients(model.namedParameters());
+            float[] grads = flattenGradients(model.namedParameters(), n);
             model.zeroGrad();
-            return new Result(shard, grads, r.loss() * n, n, correct);
+            return new Result(shard, grads, r.loss() * n, n, correct[0]);
         } finally {
             batch.images().close();
             batch.targets().close();
@@ -159,13 +157,16 @@ public final class ShardStep {
         }
     }
 
-    private static float[] flattenGradients(Map<String, Parameter> params) {
+    private static float[] flattenGradients(Map<String, Parameter> params, int scale) {
         float[] out = new float[parameterCount(params)];
         int off = 0;
         for (Parameter p : params.values()) {
             int len = (int) p.size();
             if (!p.gradIsZero()) {
                 FloatKernels.floats(p.grad()).get(0, out, off, len);
+                for (int i = off; i < off + len; i++) {
+                    out[i] *= scale;
+                }
             }
             off += len;
         }

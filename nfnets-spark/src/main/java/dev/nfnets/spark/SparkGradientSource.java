@@ -47,6 +47,7 @@ public final class SparkGradientSource implements GradientSource {
     private final JavaSparkContext sc;
     private final String runId = UUID.randomUUID().toString();
     private final String configJson;
+    private final java.util.Properties options;
     private final DatasetSource data;
     private final BatchLoader loader;
     private final int shards;
@@ -64,6 +65,7 @@ public final class SparkGradientSource implements GradientSource {
         this.sc = Objects.requireNonNull(sc, "sc");
         this.data = Objects.requireNonNull(data, "data");
         this.configJson = trainer.config().toJson();
+        this.options = trainer.model().options().toProperties();   // the workers' models make the driver's kernel choices
         this.loader = trainer.loader();
         if (shards < 1) {
             throw new IllegalArgumentException("shards must be at least 1, got " + shards);
@@ -98,7 +100,7 @@ public final class SparkGradientSource implements GradientSource {
         Broadcast<float[]> values = sc.broadcast(flat);
         try {
             sc.setJobDescription("nfnets step " + (step + 1) + " (epoch " + epoch + ", batch " + batchIndex + ", " + n + " shards)");
-            ShardTask task = new ShardTask(runId, configJson, data, values, stepSeed, epoch, batchIndex);
+            ShardTask task = new ShardTask(runId, configJson, options, data, values, stepSeed, epoch, batchIndex);
             List<ShardStep.Result> results = sc.parallelize(ranges, n).map(task).collect();
             broadcastBytes = 4L * flat.length;
             resultBytes = 4L * flat.length * results.size();
@@ -110,13 +112,13 @@ public final class SparkGradientSource implements GradientSource {
     }
 
     /** One shard of one step, run on an executor. */
-    private record ShardTask(String runId, String configJson, DatasetSource data, Broadcast<float[]> values, long stepSeed,
+    private record ShardTask(String runId, String configJson, java.util.Properties options, DatasetSource data, Broadcast<float[]> values, long stepSeed,
                              long epoch, int batchIndex) implements Function<int[], ShardStep.Result>, Serializable {
         private static final long serialVersionUID = 1L;
 
         @Override
         public ShardStep.Result call(int[] range) {
-            WorkerCache.Run run = WorkerCache.run(runId, configJson, data);
+            WorkerCache.Run run = WorkerCache.run(runId, configJson, options, data);
             HostBatch examples = run.loader.loadHost(epoch, batchIndex, range[1], range[2]);
             NFNet model = run.borrow();
             try {

@@ -30,15 +30,18 @@ final class WorkerCache {
         final SoftmaxCrossEntropy loss;
         private final ConcurrentLinkedDeque<NFNet> idle = new ConcurrentLinkedDeque<>();
 
-        Run(TrainingConfig config, BatchLoader loader) {
+        final dev.nfnets.layers.NFNetsOptions options;
+
+        Run(TrainingConfig config, dev.nfnets.layers.NFNetsOptions options, BatchLoader loader) {
             this.config = config;
+            this.options = options;
             this.loader = loader;
             this.loss = new SoftmaxCrossEntropy(config.labelSmoothing());
         }
 
         NFNet borrow() {
             NFNet m = idle.pollFirst();
-            return m != null ? m : new NFNet(config.model(), config.seed());
+            return m != null ? m : new NFNet(config.model(), config.seed(), options);
         }
 
         void giveBack(NFNet m) {
@@ -58,7 +61,7 @@ final class WorkerCache {
     }
 
     /** The run {@code runId}, set up on first use from the configuration JSON and the training data. */
-    static Run run(String runId, String configJson, DatasetSource source) {
+    static Run run(String runId, String configJson, java.util.Properties options, DatasetSource source) {
         Run r = RUNS.get(runId);
         if (r != null) {
             return r;
@@ -70,7 +73,7 @@ final class WorkerCache {
                 if (RUNS.size() >= 4) {
                     RUNS.clear();   // runs end without telling the workers: keep the newest few only
                 }
-                r = new Run(c, Trainer.buildLoader(c, dataset(source)));
+                r = new Run(c, dev.nfnets.layers.NFNetsOptions.fromProperties(options), Trainer.buildLoader(c, dataset(source)));
                 RUNS.put(runId, r);
             }
             return r;
