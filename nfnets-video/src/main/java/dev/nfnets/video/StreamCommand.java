@@ -1,20 +1,13 @@
 package dev.nfnets.video;
 
-import dev.nfnets.core.NFNet;
-import dev.nfnets.core.NFNetConfig;
-import dev.nfnets.core.NFNets;
-import dev.nfnets.core.inference.ClassNames;
 import dev.nfnets.core.inference.ImageClassifier;
-import dev.nfnets.core.weights.ConfigJson;
-import dev.nfnets.core.weights.Weights;
+import dev.nfnets.train.cli.Classifiers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +23,6 @@ import java.util.concurrent.Callable;
 public final class StreamCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(StreamCommand.class);
     /** Written by {@code nfnets train} beside the weights: one class name per line. */
-    static final String CLASSES_FILE = "classes.txt";
 
     @Option(names = "--source", required = true, description = "0 | /dev/video0 | FILE | URL | testsrc[:WxH]")
     String source;
@@ -110,40 +102,14 @@ public final class StreamCommand implements Callable<Integer> {
     }
 
     /**
-     * The classifier for {@code --weights}/{@code --model}/{@code --size}: a run folder means its
-     * {@code weights.safetensors}; class names come from {@code classes.txt} beside the weights (what
-     * {@code nfnets train} writes), else ImageNet names for 1000 classes, else "class i".
+     * The classifier for {@code --weights}/{@code --model}/{@code --size}, loaded as {@code predict} and {@code serve}
+     * load it ({@link Classifiers#load}): a run folder means its {@code weights.safetensors}; class names come with the
+     * weights or from {@code classes.txt} beside them, else ImageNet names for 1000 classes.
      */
     static ImageClassifier classifier(Path weights, String model, Integer size) throws IOException {
-        Path file = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no weight file" + (Files.isDirectory(weights)
-                    ? " in run folder " + weights : ""));
+        if (size != null && size < 8) {
+            throw new IllegalArgumentException("--size must be at least 8, got " + size);
         }
-        Weights.WeightFile wf = Weights.read(file);
-        NFNetConfig c;
-        if (model != null) {
-            Path json = Path.of(model);
-            c = model.endsWith(".json") || Files.isRegularFile(json) ? ConfigJson.read(json) : NFNetConfig.byName(model);
-        } else {
-            c = wf.config().orElseThrow(() -> new IllegalArgumentException(file
-                    + " carries no model config; pass --model (e.g. --model f0)"));
-        }
-        if (size != null) {
-            if (size < 8) {
-                throw new IllegalArgumentException("--size must be at least 8, got " + size);
-            }
-            c = NFNetConfig.builder(c).testSize(size).build();
-        }
-        NFNet net = new NFNet(c);
-        Weights.load(net, wf, name -> false);
-        Path parent = file.toAbsolutePath().getParent();
-        Path names = parent == null ? null : parent.resolve(CLASSES_FILE);
-        if (names != null && Files.isRegularFile(names)) {
-            List<String> list = Files.readAllLines(names).stream().filter(l -> !l.isBlank()).map(String::strip).toList();
-            log.info("class names from {}", names);
-            return NFNets.classifier(net, list);
-        }
-        return NFNets.classifier(net, ClassNames.defaultFor(c.numClasses()));
+        return Classifiers.load(weights, model, size, null);
     }
 }
