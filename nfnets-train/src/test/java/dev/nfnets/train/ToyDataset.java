@@ -7,14 +7,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** A learnable toy problem: class k has a bright 3x3 patch at a class-specific place, plus seeded noise. */
-final class ToyDataset implements Dataset {
+/**
+ * A learnable toy problem: class k has a bright 3x3 patch at a class-specific place, plus seeded noise. In this
+ * module's test jar, so that nfnets-spark's tests open the same data on their workers.
+ */
+public final class ToyDataset implements Dataset {
     private final int n;
     private final int k;
     private final int size;
     private final long seed;
 
-    ToyDataset(int n, int k, int size, long seed) {
+    public ToyDataset(int n, int k, int size, long seed) {
         this.n = n;
         this.k = k;
         this.size = size;
