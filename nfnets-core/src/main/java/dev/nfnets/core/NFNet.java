@@ -31,6 +31,9 @@ import java.util.List;
  * NFNet model = new NFNet(NFNetConfig.f0());
  * INDArray logits = model.forward(images, Mode.EVAL);   // images (N,3,256,256)
  * }</pre>
+ *
+ * <p>Kernels: none of its own; the stem, the blocks ({@link NFBlock}), the final convolution and the classifier
+ * run theirs.
  */
 public class NFNet extends AbstractLayer {
     private final NFNetConfig config;
