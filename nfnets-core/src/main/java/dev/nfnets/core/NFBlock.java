@@ -4,12 +4,12 @@ import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Activation;
 import dev.nfnets.layers.ActivationLayer;
 import dev.nfnets.layers.AvgPool2d;
-import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Padding;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.kernels.DoubleDotKernel;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,6 +25,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * Every sub-layer (convolutions, activations, pool, squeeze-excite, stochastic depth) is a registered child, so
  * options, cache clearing and parameter names follow the tree.
+ *
+ * <p>Kernels: none of its own; its math runs in its children ({@link WSConv2d}: weight standardisation and
+ * convolution kernels; {@link dev.nfnets.layers.ActivationLayer}: activation kernels; {@link SqueezeExcite}: the
+ * channel-gate kernel). The residual sum {@code sc + alpha * skip_gain * r} and its gradients are ND4J ops here, but for
+ * the skip gain's gradient, a {@link DoubleDotKernel}.
  */
 public class NFBlock extends AbstractLayer {
     private final BlockSpec spec;
@@ -135,7 +140,7 @@ public class NFBlock extends AbstractLayer {
         Shapes.check(name(), "output gradient", gradOut, r.shape());
         double sg = skipGain.value().getDouble(0);
         // a sum over the whole residual with heavy cancellation: accumulate it in double precision
-        double dSkip = FloatKernels.dotInDouble(options(), gradOut, r) * alpha;
+        double dSkip = DoubleDotKernel.choose(gradOut, r, options()).dot(gradOut, r, options()) * alpha;
         skipGain.accumulateGrad(Nd4j.scalar(gradOut.dataType(), dSkip).reshape(1));
         INDArray dr = gradOut.mul(alpha * sg);
         if (stochasticDepth != null) {

@@ -31,6 +31,9 @@ import java.util.List;
  * NFNet model = new NFNet(NFNetConfig.f0());
  * INDArray logits = model.forward(images, Mode.EVAL);   // images (N,3,256,256)
  * }</pre>
+ *
+ * <p>Kernels: none of its own; the stem, the blocks ({@link NFBlock}), the final convolution and the classifier
+ * run theirs.
  */
 public class NFNet extends AbstractLayer {
     private final NFNetConfig config;
@@ -235,23 +238,24 @@ public class NFNet extends AbstractLayer {
         if (x.size(2) < 1 || x.size(3) < 1) {
             throw new IllegalArgumentException("layer 'nfnet': empty input " + java.util.Arrays.toString(x.shape()));
         }
-        INDArray h;
         cachedInputShape = mode.isTraining() ? x.shape() : null;
-        if (mode == Mode.TRAIN) {
-            h = stages.forward(stem.forward(x, mode), mode);
-        } else {
-            // nothing is cached in inference: each block's temporaries are recycled for the next block, and the
-            // block outputs take turns in two buffers
-            StepScope.Carry carry = new StepScope.Carry(largestBlockIo(x.shape()));
-            h = carry.nested(in -> stem.forward(in, mode), x);
-            for (NFBlock b : blocks) {
-                h = carry.nested(in -> b.forward(in, mode), h);
-            }
+        // one program for both modes; only the memory policy differs. Training keeps every array in the step's
+        // scope (the backward pass reads the caches); inference caches nothing, so each block's temporaries are
+        // recycled for the next block and the block outputs take turns in two buffers
+        StepScope.Carry carry = mode.isTraining() ? null : new StepScope.Carry(largestBlockIo(x.shape()));
+        INDArray h = inCarry(carry, in -> stem.forward(in, mode), x);
+        for (NFBlock b : blocks) {
+            h = inCarry(carry, in -> b.forward(in, mode), h);
         }
         if (finalConv != null) {
             h = finalConv.forward(h, mode);
         }
         return pool.forward(finalAct.forward(h, mode), mode);
+    }
+
+    /** {@code f(in)}, in a child scope of {@code carry} when there is one. */
+    private static INDArray inCarry(StepScope.Carry carry, java.util.function.UnaryOperator<INDArray> f, INDArray in) {
+        return carry == null ? f.apply(in) : carry.nested(f, in);
     }
 
     /** Elements of the largest array passed between the stem and the blocks for input shape {@code in}. */

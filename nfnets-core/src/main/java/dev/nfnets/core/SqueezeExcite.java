@@ -3,23 +3,26 @@ package dev.nfnets.core;
 import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Activation;
 import dev.nfnets.layers.ActivationLayer;
-import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Tag;
-import org.nd4j.linalg.api.buffer.DataType;
+import dev.nfnets.layers.kernels.ChannelGateKernel;
+import dev.nfnets.layers.kernels.ChannelGates;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
-import java.nio.FloatBuffer;
 
 /**
  * Squeeze-and-excite as the NFNet block applies it: {@code y = x * 2 * sigmoid(W1 relu(W0 mean_hw(x) + b0) + b1)}.
  * The hidden activation is the plain, unscaled ReLU of the reference code (the paper says GELU; the
  * released weights were trained with ReLU). Children are named {@code linear} and {@code linear_1} as in
  * the reference.
+ *
+ * <p>Kernels: the gating {@code x * gate} and its backward pass (with the pool's backward fused in) are a
+ * {@link ChannelGateKernel} ({@link dev.nfnets.layers.kernels.Nd4jChannelGate},
+ * {@link dev.nfnets.layers.kernels.FloatChannelGate}, chosen by {@link ChannelGates#choose}); the excitation
+ * MLP runs through its sub-layers ({@link Linear}'s matrix products, {@link ActivationLayer}'s
+ * {@link dev.nfnets.layers.kernels.ActivationKernel}). The backward pass uses the gate kernel its forward pass recorded.
  */
 public class SqueezeExcite extends AbstractLayer {
     private final int channels;
@@ -32,6 +35,7 @@ public class SqueezeExcite extends AbstractLayer {
     private final ActivationLayer sigmoid = new ActivationLayer("sigmoid", Activation.SIGMOID);
     private INDArray cachedInput;
     private INDArray cachedGate;
+    private ChannelGateKernel cachedKernel;
 
     public SqueezeExcite(String name, int channels, int hidden, double gateGain) {
         super(name);
@@ -71,9 +75,11 @@ public class SqueezeExcite extends AbstractLayer {
         checkInput(x, new long[] {-1, channels, -1, -1});
         INDArray gate = sigmoid.forward(fc1.forward(relu.forward(fc0.forward(pool.forward(x, mode), mode), mode), mode), mode);
         INDArray g4 = gate.reshape(gate.size(0), channels, 1, 1).mul(gateGain);
+        ChannelGateKernel k = ChannelGates.choose(x, g4, options());
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = mode.isTraining() ? g4 : null;
-        return inPlaceInference && !mode.isTraining() ? x.muli(g4) : x.mul(g4);
+        cachedKernel = mode.isTraining() ? k : null;
+        return k.forward(x, g4, inPlaceInference && !mode.isTraining(), options());
     }
 
     @Override
@@ -84,13 +90,11 @@ public class SqueezeExcite extends AbstractLayer {
     private INDArray backwardImpl(INDArray gradOut) {
         INDArray x = requireCached(cachedInput);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
-        if (FloatKernels.eligible(options(), x, gradOut, cachedGate)) {
-            return backwardFloat(x, gradOut);
-        }
-        INDArray dx = gradOut.mul(cachedGate);
-        INDArray dGate = gradOut.mul(x).sum(2, 3).muli(gateGain);     // (N, C)
-        INDArray dp = fc0.backward(relu.backward(fc1.backward(sigmoid.backward(dGate))));
-        return dx.addi(pool.backward(dp));
+        ChannelGateKernel k = requireCached(cachedKernel);
+        INDArray dGate = k.gateGradient(x, gradOut, gateGain, options());     // (N, C)
+        INDArray dPooled = fc0.backward(relu.backward(fc1.backward(sigmoid.backward(dGate))));
+        // the pool's backward (dPooled / (H W) over each plane) is fused into the kernel's input gradient
+        return k.inputGradient(gradOut, cachedGate, dPooled, options());
     }
 
     @Override
@@ -107,48 +111,6 @@ public class SqueezeExcite extends AbstractLayer {
         sigmoid.clearCache();
         cachedInput = null;
         cachedGate = null;
-    }
-
-    /**
-     * The backward pass on dense FLOAT arrays in two passes over the activations instead of five (the gate's
-     * gradient {@code sum_hw(dy * x)} per plane, then {@code dx = dy * gate + dpool / (H W)}), without
-     * activation-sized temporaries ({@link FloatKernels}).
-     */
-    private INDArray backwardFloat(INDArray x, INDArray gradOut) {
-        int planes = (int) (x.size(0) * x.size(1));
-        int plane = (int) (x.size(2) * x.size(3));
-        FloatBuffer xb = FloatKernels.floats(x);
-        FloatBuffer gb = FloatKernels.floats(gradOut);
-        FloatBuffer sb = FloatKernels.floats(cachedGate);
-        float[] dGate = new float[planes];
-        float gg = (float) gateGain;
-        FloatKernels.parallel(planes, 2L * x.length(), (p0, p1) -> {
-            float[] xa = new float[plane];
-            float[] ga = new float[plane];
-            for (int p = p0; p < p1; p++) {
-                xb.get(p * plane, xa, 0, plane);
-                gb.get(p * plane, ga, 0, plane);
-                dGate[p] = (float) (FloatKernels.dot(xa, ga, plane) * gg);
-            }
-        });
-        INDArray dg = Nd4j.create(dGate, new long[] {x.size(0), channels}, DataType.FLOAT);
-        INDArray dp = fc0.backward(relu.backward(fc1.backward(sigmoid.backward(dg))));
-        float[] dpool = dp.castTo(DataType.FLOAT).reshape(planes).toFloatVector();
-        INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
-        FloatBuffer db = FloatKernels.floats(dx);
-        float inv = 1f / plane;
-        FloatKernels.parallel(planes, 2L * x.length(), (p0, p1) -> {
-            float[] ga = new float[plane];
-            for (int p = p0; p < p1; p++) {
-                gb.get(p * plane, ga, 0, plane);
-                float s = sb.get(p);
-                float add = dpool[p] * inv;
-                for (int i = 0; i < plane; i++) {
-                    ga[i] = ga[i] * s + add;
-                }
-                db.put(p * plane, ga, 0, plane);
-            }
-        });
-        return dx;
+        cachedKernel = null;
     }
 }

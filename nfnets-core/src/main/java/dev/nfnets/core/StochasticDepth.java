@@ -10,6 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Per-example stochastic depth with the reference's semantics: in training each example's residual is
  * kept with probability {@code 1 - rate} via {@code mask = floor(keep + u)}, {@code u ~ U[0,1)}, and is
  * <em>not</em> rescaled by {@code 1/keep} (timm's DropPath does rescale). Identity at inference. Example {@code i} draws {@code u} from its own generator ({@link Stochastic}).
+ *
+ * <p>Kernels: none; one implementation, the ND4J ops below.
  */
 public class StochasticDepth extends AbstractLayer implements Stochastic {
     private final double rate;

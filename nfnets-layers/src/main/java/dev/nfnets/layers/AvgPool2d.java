@@ -8,6 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Average pooling on NCHW with TF/Haiku semantics: SAME padding, and each window is divided by the
  * number of <em>valid</em> (non-padded) elements it covers. This is the pooling of the NFNet transition
  * shortcut (2x2, stride 2); on odd sizes the last window is partial.
+ *
+ * <p>Kernels: none; one implementation, ND4J's avgpool2d op and its backward op below.
  */
 public class AvgPool2d extends AbstractLayer {
     private final int kernel;

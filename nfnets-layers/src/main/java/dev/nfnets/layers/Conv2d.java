@@ -1,5 +1,7 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.ChannelSumKernel;
+import dev.nfnets.layers.kernels.ChannelSums;
 import dev.nfnets.layers.kernels.ConvGeometry;
 import dev.nfnets.layers.kernels.ConvolutionKernel;
 import dev.nfnets.layers.kernels.Convolutions;
@@ -20,8 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link Convolutions#choose} from the model's options; the backward pass uses the forward's choice):
  * {@link dev.nfnets.layers.kernels.Nd4jConvolution} (the reference: ND4J's conv2d per group),
  * {@link dev.nfnets.layers.kernels.GemmPointwiseConvolution} (1x1 as GEMMs),
- * {@link dev.nfnets.layers.kernels.OneDnnConvolution} (spatial FLOAT through oneDNN). The bias gradient is one
- * float pass per channel ({@link FloatKernels}) or ND4J's reduction.
+ * {@link dev.nfnets.layers.kernels.OneDnnConvolution} (spatial FLOAT through oneDNN). The bias gradient is a
+ * {@link ChannelSumKernel} ({@link dev.nfnets.layers.kernels.Nd4jChannelSum},
+ * {@link dev.nfnets.layers.kernels.FloatChannelSum}, chosen by {@link ChannelSums#choose}).
  *
  * <pre>{@code
  * Conv2d conv = new Conv2d("conv1", 128, 256, 3, 2, Padding.SAME, 2, true);
@@ -200,34 +203,13 @@ public class Conv2d extends AbstractLayer {
         return dx;
     }
 
-    /**
-     * {@code dbias += sum of gradOut over batch and space}; for dense FLOAT gradients one pass per channel's
-     * contiguous planes ({@link FloatKernels}) instead of ND4J's reduction over dimensions (0, 2, 3).
-     */
+    /** {@code dbias += sum of gradOut over batch and space}, through a {@link ChannelSumKernel}. */
     private void accumulateBiasGrad(INDArray gradOut) {
         if (bias.isFrozen()) {
             return;
         }
-        if (!FloatKernels.eligible(options(), gradOut, bias.grad())) {
-            bias.accumulateGrad(gradOut.sum(0, 2, 3));
-            return;
-        }
-        int n = (int) gradOut.size(0);
-        int c = (int) gradOut.size(1);
-        int plane = (int) (gradOut.size(2) * gradOut.size(3));
-        java.nio.FloatBuffer g = FloatKernels.floats(gradOut);
-        java.nio.FloatBuffer db = FloatKernels.floats(bias.grad());
-        FloatKernels.parallel(c, gradOut.length(), (c0, c1) -> {
-            float[] p = new float[plane];
-            for (int ch = c0; ch < c1; ch++) {
-                double sum = 0;
-                for (int b = 0; b < n; b++) {
-                    g.get((b * c + ch) * plane, p, 0, plane);
-                    sum += FloatKernels.sum(p, plane);
-                }
-                db.put(ch, (float) (db.get(ch) + sum));
-            }
-        });
+        INDArray db = bias.grad();
+        ChannelSums.choose(gradOut, db, options()).accumulate(gradOut, db, options());
     }
 
     @Override

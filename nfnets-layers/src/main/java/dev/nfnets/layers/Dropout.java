@@ -6,6 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Inverted dropout: in training, each element is zeroed with probability {@code rate} and the rest scaled by
  * {@code 1/(1-rate)}. Each example's mask is drawn from its own generator ({@link Stochastic}).
+ *
+ * <p>Kernels: none; one implementation, the ND4J ops below.
  */
 public class Dropout extends AbstractLayer implements Stochastic {
     private final double rate;

@@ -348,47 +348,4 @@ public final class FloatKernels {
     public static void columnSquares(FloatBuffer a, int rows, int cols, double[] squares) {
         columnReduce(ColumnSum.SQUARES, a, null, rows, cols, null, squares, null);
     }
-
-    /**
-     * {@code sum(a * b)} accumulated in double: one pass over two dense FLOAT arrays, else through double copies
-     * (three allocating ops). For sums with heavy cancellation, such as the skip gains' gradients.
-     */
-    public static double dotInDouble(NFNetsOptions options, INDArray a, INDArray b) {
-        if (!eligible(options, a, b)) {
-            return a.castTo(DataType.DOUBLE).mul(b.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
-        }
-        java.nio.FloatBuffer x = floats(a);
-        java.nio.FloatBuffer y = floats(b);
-        int n = (int) a.length();
-        int chunk = 1 << 14;
-        int chunks = (n + chunk - 1) / chunk;
-        double[] parts = new double[chunks];
-        // fixed chunks summed in order: the result does not depend on the thread count
-        parallel(chunks, n, (c0, c1) -> {
-            float[] xr = new float[chunk];
-            float[] yr = new float[chunk];
-            for (int c = c0; c < c1; c++) {
-                int from = c * chunk;
-                int len = Math.min(chunk, n - from);
-                x.get(from, xr, 0, len);
-                y.get(from, yr, 0, len);
-                double s0 = 0;
-                double s1 = 0;
-                int i = 0;
-                for (; i + 1 < len; i += 2) {
-                    s0 += (double) xr[i] * yr[i];
-                    s1 += (double) xr[i + 1] * yr[i + 1];
-                }
-                if (i < len) {
-                    s0 += (double) xr[i] * yr[i];
-                }
-                parts[c] = s0 + s1;
-            }
-        });
-        double sum = 0;
-        for (double p : parts) {
-            sum += p;
-        }
-        return sum;
-    }
 }

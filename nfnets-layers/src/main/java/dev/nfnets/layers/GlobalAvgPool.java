@@ -3,7 +3,10 @@ package dev.nfnets.layers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Mean over the spatial dimensions: {@code (N,C,H,W) -> (N,C)}. */
+/**
+ * Mean over the spatial dimensions: {@code (N,C,H,W) -> (N,C)}. Kernels: none; one implementation, the ND4J ops
+ * below.
+ */
 public class GlobalAvgPool extends AbstractLayer {
     private long[] cachedShape;
 

@@ -7,6 +7,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Dense layer {@code y = x W + b} with {@code W} stored {@code (in, out)}, the layout of the NFNet
  * reference checkpoints. Input {@code (N, in)}.
+ *
+ * <p>Kernels: none; one implementation, ND4J's matrix products (mmul) below.
  */
 public class Linear extends AbstractLayer {
     private final int in;

@@ -4,7 +4,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
 
-/** Layers applied in order; backward walks them in reverse. */
+/** Layers applied in order; backward walks them in reverse. Kernels: none of its own (its children's). */
 public class Sequential extends AbstractLayer {
 
     public Sequential(String name, Layer... layers) {

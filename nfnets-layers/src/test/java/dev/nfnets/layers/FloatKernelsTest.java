@@ -1,5 +1,6 @@
 package dev.nfnets.layers;
 
+import dev.nfnets.layers.kernels.DoubleDotKernel;
 import dev.nfnets.layers.optim.Sgd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -207,11 +209,13 @@ class FloatKernelsTest {
         INDArray b = Nd4j.randn(DataType.FLOAT, 70_001);
         double expected = a.castTo(DataType.DOUBLE).mul(b.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
         FloatKernels.setThreads(1);
-        double one = FloatKernels.dotInDouble(ON, a, b);
+        double one = DoubleDotKernel.FLOAT.dot(a, b, ON);
         FloatKernels.setThreads(2);
-        double two = FloatKernels.dotInDouble(ON, a, b);
+        double two = DoubleDotKernel.FLOAT.dot(a, b, ON);
         assertEquals(expected, one, 1e-9 * Math.abs(expected) + 1e-9);
         assertEquals(one, two, 0.0);
-        assertEquals(expected, FloatKernels.dotInDouble(OFF, a, b), 1e-9);
+        assertSame(DoubleDotKernel.FLOAT, DoubleDotKernel.choose(a, b, ON));
+        assertSame(DoubleDotKernel.REFERENCE, DoubleDotKernel.choose(a, b, OFF));
+        assertEquals(expected, DoubleDotKernel.REFERENCE.dot(a, b, OFF), 1e-9);
     }
 }

@@ -1,6 +1,7 @@
 package dev.nfnets.spark;
 
 import dev.nfnets.core.io.AtomicFiles;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.train.GradientSource;
 import dev.nfnets.train.Trainer;
 import dev.nfnets.train.cli.ClusterBackend;
@@ -50,7 +51,7 @@ public final class SparkBackend implements ClusterBackend {
             conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         }
         if (master.startsWith("spark://")) {
-            conf.setIfMissing("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+            conf.setIfMissing("spark.executor.extraClassPath", NFNetsOptions.Process.jvm("java.class.path"));
         }
         return conf;
     }
