@@ -36,6 +36,8 @@ import java.util.function.Function;
  *     kernels (when the natives load and ND4J's platform helpers are on)</td></tr>
  * <tr><td>{@code nfnets.onednnConv} ({@code NFNETS_ONEDNN_CONV}, true)</td><td>the direct oneDNN spatial
  *     convolution</td></tr>
+ * <tr><td>{@code nfnets.onednnPointwise} ({@code NFNETS_ONEDNN_POINTWISE}, true)</td><td>1x1 convolutions
+ *     through the direct oneDNN path too (its {@code jit_1x1} kernels) instead of GEMMs on NCHW planes</td></tr>
  * <tr><td>{@code nfnets.onednnConvMaxPlane} ({@code NFNETS_ONEDNN_CONV_MAX_PLANE}, 2147483647)</td><td>input
  *     planes (pixels) above this keep ND4J's convolution</td></tr>
  * <tr><td>{@code nfnets.onednnEltwise} ({@code NFNETS_ONEDNN_ELTWISE}, true)</td><td>GELU through oneDNN's
@@ -104,6 +106,7 @@ public final class NFNetsOptions implements Serializable {
     private final boolean oneDnn;
     private final boolean oneDnnConv;
     private final int oneDnnConvMaxPlane;
+    private final boolean oneDnnPointwise;
     private final boolean oneDnnEltwise;
     private final long oneDnnEltwiseMin;
     private final boolean floatKernels;
@@ -126,6 +129,7 @@ public final class NFNetsOptions implements Serializable {
         oneDnn = b.oneDnn;
         oneDnnConv = b.oneDnnConv;
         oneDnnConvMaxPlane = nonNegative("onednnConvMaxPlane", b.oneDnnConvMaxPlane);
+        oneDnnPointwise = b.oneDnnPointwise;
         oneDnnEltwise = b.oneDnnEltwise;
         oneDnnEltwiseMin = nonNegative("onednnEltwiseMin", b.oneDnnEltwiseMin);
         floatKernels = b.floatKernels;
@@ -192,6 +196,14 @@ public final class NFNetsOptions implements Serializable {
     /** The direct oneDNN spatial convolution is allowed (it also needs the natives and ND4J's helpers). */
     public boolean oneDnnConv() {
         return fast() && oneDnn && oneDnnConv;
+    }
+
+    /**
+     * 1x1 convolutions take the direct oneDNN path as well (when {@link #oneDnnConv()} is allowed and the natives
+     * load), ahead of the GEMMs of {@link #pointwiseGemm()}.
+     */
+    public boolean oneDnnPointwise() {
+        return oneDnnConv() && oneDnnPointwise;
     }
 
     /** Input planes above this many pixels keep ND4J's convolution. */
@@ -489,6 +501,7 @@ public final class NFNetsOptions implements Serializable {
         key("kernels", o -> o.kernels.name().toLowerCase(Locale.ROOT), (b, v, w) -> b.kernels(parseEnum(Kernels.class, v, w)));
         key("onednn", o -> Boolean.toString(o.oneDnn), (b, v, w) -> b.oneDnn(parseBoolean(v, w)));
         key("onednnConv", o -> Boolean.toString(o.oneDnnConv), (b, v, w) -> b.oneDnnConv(parseBoolean(v, w)));
+        key("onednnPointwise", o -> Boolean.toString(o.oneDnnPointwise), (b, v, w) -> b.oneDnnPointwise(parseBoolean(v, w)));
         key("onednnConvMaxPlane", o -> Integer.toString(o.oneDnnConvMaxPlane), (b, v, w) -> b.oneDnnConvMaxPlane(parseInt(v, w)));
         key("onednnEltwise", o -> Boolean.toString(o.oneDnnEltwise), (b, v, w) -> b.oneDnnEltwise(parseBoolean(v, w)));
         key("onednnEltwiseMin", o -> Long.toString(o.oneDnnEltwiseMin), (b, v, w) -> b.oneDnnEltwiseMin(parseLong(v, w)));
@@ -516,6 +529,7 @@ public final class NFNetsOptions implements Serializable {
         private boolean oneDnn = true;
         private boolean oneDnnConv = true;
         private int oneDnnConvMaxPlane = Integer.MAX_VALUE;
+        private boolean oneDnnPointwise = true;
         private boolean oneDnnEltwise = true;
         private long oneDnnEltwiseMin = 1 << 14;
         private boolean floatKernels = true;
@@ -548,6 +562,11 @@ public final class NFNetsOptions implements Serializable {
 
         public Builder oneDnnConv(boolean v) {
             oneDnnConv = v;
+            return this;
+        }
+
+        public Builder oneDnnPointwise(boolean v) {
+            oneDnnPointwise = v;
             return this;
         }
 

@@ -19,7 +19,8 @@ class Conv2dTest {
     @org.junit.jupiter.api.BeforeEach
     void seed() {
         org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(6872);
-        options = NFNetsOptions.builder().pointwiseMinMacs(0).build(); // the small shapes here take the pointwise GEMMs too
+        // the small shapes here take the pointwise GEMMs too (1x1 FLOAT convolutions through oneDNN: KernelsTest)
+        options = NFNetsOptions.builder().pointwiseMinMacs(0).oneDnnPointwise(false).build();
     }
 
     /** The options of the convolutions built by this test ({@link #conv}). */

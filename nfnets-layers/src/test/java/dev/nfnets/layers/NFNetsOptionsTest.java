@@ -26,7 +26,7 @@ class NFNetsOptionsTest {
     void builtInDefaults() {
         NFNetsOptions o = NFNetsOptions.builtIn();
         assertEquals(NFNetsOptions.Kernels.FAST, o.kernels());
-        assertTrue(o.oneDnnConv() && o.oneDnnEltwise() && o.floatKernels() && o.pointwiseGemm() && o.wsRecompute());
+        assertTrue(o.oneDnnConv() && o.oneDnnPointwise() && o.oneDnnEltwise() && o.floatKernels() && o.pointwiseGemm() && o.wsRecompute());
         assertEquals(65_536L, o.hostMaxElements());
         assertEquals(256, o.pointwiseBatchedMaxPlane());
         assertEquals(NFNetsOptions.Gates.AUTO, o.activationGates());
@@ -89,7 +89,7 @@ class NFNetsOptionsTest {
     @Test
     void referenceKernelsTurnEveryFastPathOff() {
         NFNetsOptions r = NFNetsOptions.builder().kernels(NFNetsOptions.Kernels.REFERENCE).build();
-        assertFalse(r.oneDnnConv() || r.oneDnnEltwise() || r.floatKernels() || r.pointwiseGemm());
+        assertFalse(r.oneDnnConv() || r.oneDnnPointwise() || r.oneDnnEltwise() || r.floatKernels() || r.pointwiseGemm());
         assertEquals(0, r.hostMaxElements());
         NFNetsOptions noOneDnn = NFNetsOptions.builder().oneDnn(false).build();
         assertFalse(noOneDnn.oneDnnConv() || noOneDnn.oneDnnEltwise());

@@ -15,20 +15,21 @@ public final class Convolutions {
     }
 
     /**
-     * Pointwise (1x1, stride 1, ungrouped) convolutions of at least {@link NFNetsOptions#pointwiseMinMacs()}
-     * multiply-accumulates per example take GEMMs; spatial FLOAT convolutions on planes up to
-     * {@link NFNetsOptions#oneDnnConvMaxPlane()} pixels take oneDNN when its natives load; the rest, and everything
-     * when ND4J's platform helpers are off (the generic kernels the reference check uses), ND4J's ops.
+     * FLOAT convolutions on planes up to {@link NFNetsOptions#oneDnnConvMaxPlane()} pixels take oneDNN when its
+     * natives load (1x1 ones only with {@link NFNetsOptions#oneDnnPointwise()}); other pointwise (1x1, stride 1,
+     * ungrouped) convolutions of at least {@link NFNetsOptions#pointwiseMinMacs()} multiply-accumulates per
+     * example take GEMMs; the rest, and everything when ND4J's platform helpers are off (the generic kernels the
+     * reference check uses), ND4J's ops.
      */
     public static ConvolutionKernel choose(ConvGeometry g, INDArray x, NFNetsOptions o) {
         boolean helpers = Nd4j.getEnvironment().helpersAllowed();
+        if (o.oneDnnConv() && (g.kernelSize() > 1 || o.oneDnnPointwise()) && x.size(2) * x.size(3) <= o.oneDnnConvMaxPlane()
+                && x.dataType() == DataType.FLOAT && OneDnnConv.available() && helpers) {
+            return ONEDNN;
+        }
         if (o.pointwiseGemm() && g.pointwise() && helpers
                 && (long) g.inChannels() * g.outChannels() * x.size(2) * x.size(3) >= o.pointwiseMinMacs()) {
             return POINTWISE_GEMM;
-        }
-        if (o.oneDnnConv() && g.kernelSize() > 1 && x.size(2) * x.size(3) <= o.oneDnnConvMaxPlane()
-                && x.dataType() == DataType.FLOAT && OneDnnConv.available() && helpers) {
-            return ONEDNN;
         }
         return REFERENCE;
     }

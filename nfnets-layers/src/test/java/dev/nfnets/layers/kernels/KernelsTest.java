@@ -42,14 +42,19 @@ class KernelsTest {
         return new INDArray[] {y, dx, dw};
     }
 
-    @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4} size={5}")
+    @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4} size={5} onednnPointwise={6}")
     @CsvSource({
-            "8, 12, 1, 1, 1, 5",    // pointwise, batched GEMM (small plane)
-            "8, 12, 1, 1, 1, 20",   // pointwise, per-example GEMMs (400 px > 256)
-            "8, 12, 3, 1, 1, 9",    // spatial: oneDNN
-            "12, 12, 3, 2, 3, 10",  // grouped, strided: oneDNN
+            "8, 12, 1, 1, 1, 5, false",    // pointwise, batched GEMM (small plane)
+            "8, 12, 1, 1, 1, 20, false",   // pointwise, per-example GEMMs (400 px > 256)
+            "8, 12, 1, 1, 1, 5, true",     // pointwise: oneDNN
+            "8, 12, 1, 1, 1, 20, true",
+            "8, 12, 3, 1, 1, 9, true",     // spatial: oneDNN
+            "12, 12, 3, 2, 3, 10, true",   // grouped, strided: oneDNN
+            "12, 12, 3, 2, 3, 10, false",  // the pointwise switch leaves spatial convolutions on oneDNN
     })
-    void everyConvolutionKernelAgreesWithTheReference(int in, int out, int k, int s, int groups, int size) {
+    void everyConvolutionKernelAgreesWithTheReference(int in, int out, int k, int s, int groups, int size,
+                                                      boolean onednnPointwise) {
+        NFNetsOptions fastOptions = FAST.toBuilder().oneDnnPointwise(onednnPointwise).build();
         Nd4j.getRandom().setSeed(4);
         ConvGeometry g = new ConvGeometry(in, out, k, s, Padding.SAME, groups, true);
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, in, size, size);
@@ -57,11 +62,11 @@ class KernelsTest {
         INDArray b = Nd4j.randn(DataType.FLOAT, out);
         int o = (int) Padding.SAME.outputSize(size, k, s);
         INDArray dy = Nd4j.randn(DataType.FLOAT, 3, out, o, o);
-        ConvolutionKernel fast = Convolutions.choose(g, x, FAST);
-        assertSame(k == 1 ? Convolutions.POINTWISE_GEMM : Convolutions.ONEDNN, fast, "the fast kernel chosen");
+        ConvolutionKernel fast = Convolutions.choose(g, x, fastOptions);
+        assertSame(k == 1 && !onednnPointwise ? Convolutions.POINTWISE_GEMM : Convolutions.ONEDNN, fast, "the fast kernel chosen");
         assertSame(Convolutions.REFERENCE, Convolutions.choose(g, x, REFERENCE));
         INDArray[] ref = convolve(Convolutions.REFERENCE, g, x, w, b, dy, REFERENCE);
-        INDArray[] got = convolve(fast, g, x, w, b, dy, FAST);
+        INDArray[] got = convolve(fast, g, x, w, b, dy, fastOptions);
         String[] names = {"output", "input gradient", "kernel gradient"};
         for (int i = 0; i < 3; i++) {
             assertTrue(relDiff(got[i], ref[i]) < 1e-5, fast.name() + " " + names[i] + " differs by " + relDiff(got[i], ref[i]));
