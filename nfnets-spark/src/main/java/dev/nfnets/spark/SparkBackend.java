@@ -60,8 +60,21 @@ public final class SparkBackend implements ClusterBackend {
         JavaSparkContext sc = new JavaSparkContext(conf(master, "nfnets train " + trainer.config().model().name()));
         try {
             int shards = sc.defaultParallelism();
-            Preflight.check(sc, trainer, train, shards);
-            SparkGradientSource source = new SparkGradientSource(sc, trainer, train, shards);
+            boolean rowsWanted = "binaryFile".equalsIgnoreCase(sc.getConf().get(READ_FOLDERS, "path"));
+            if (rowsWanted && !(train instanceof DatasetSource.ImageFolderSource)) {
+                throw new IllegalArgumentException(READ_FOLDERS + "=binaryFile reads image folders; the training data is " + train);
+            }
+            Preflight.check(sc, trainer, rowsWanted ? null : train, shards);
+            ImageRows rows = rowsWanted ? folderRows(sc, (DatasetSource.ImageFolderSource) train) : null;
+            SparkGradientSource source;
+            try {
+                source = rows != null ? new SparkGradientSource(sc, trainer, rows, shards) : new SparkGradientSource(sc, trainer, train, shards);
+            } catch (RuntimeException e) {
+                if (rows != null) {
+                    rows.close();
+                }
+                throw e;
+            }
             log.info("training on Spark {}: {} shards per step of {} examples", master, source.shards(), trainer.loader().batchSize());
             return new GradientSource() {
                 @Override
@@ -73,6 +86,9 @@ public final class SparkBackend implements ClusterBackend {
                 @Override
                 public void close() {
                     source.close();
+                    if (rows != null) {
+                        rows.close();
+                    }
                     sc.close();
                 }
             };
@@ -80,6 +96,19 @@ public final class SparkBackend implements ClusterBackend {
             sc.close();
             throw e;
         }
+    }
+
+    /**
+     * Spark setting that chooses how the workers read an image folder given to {@code nfnets train --spark}: {@code path}
+     * (the default: each worker opens the folder at the driver's path) or {@code binaryFile} (Spark reads the files
+     * once into {@link ImageRows}, cached on the executors; the folder must be readable by Spark at that path or URI).
+     */
+    public static final String READ_FOLDERS = "spark.nfnets.readImageFolders";
+
+    private static ImageRows folderRows(JavaSparkContext sc, DatasetSource.ImageFolderSource folder) {
+        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(folder.root());
+        return ImageRows.binaryFiles(files, folder.root(), folder.options());
     }
 
     @Override

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * itself ({@link DatasetSource}, once per executor JVM), builds the run's loader, and prepares exactly the
  * examples of its positions ({@link BatchLoader#loadHost(long, int, int, int)}). Every random draw depends on
  * (seed, step or epoch, position or example index) only, so a shard's examples, augmentations and dropout and
- * stochastic-depth masks are those of the same positions in the single-JVM batch.
+ * stochastic-depth masks are those of the same positions in the single-JVM batch. Training data in a Spark
+ * {@code Dataset<Row>} ({@link ImageRows}) stays cached on the executors instead: each step's job reads the batch's
+ * examples from the blocks that hold them and sends each to its shard's task.
  *
  * <p><b>Reduction.</b> Tasks return gradient sums; the driver adds them in shard order, divides by {@code B}
  * ({@link ShardStep#reduce}) and hands the mean to the {@link Trainer}, which applies AGC, SGD and EMA.
@@ -68,6 +70,7 @@ public final class SparkGradientSource implements GradientSource {
      * @param trainer the trainer whose steps this source computes (its configuration and loader)
      * @param data    how the workers open the trainer's training set
      * @param shards  tasks per step, at least 1 (usually the cluster's cores); at most the batch size
+     * @throws IllegalArgumentException when one step's gradients would not fit {@code spark.driver.maxResultSize}
      */
     public SparkGradientSource(JavaSparkContext sc, Trainer trainer, DatasetSource data, int shards) {
         this(sc, trainer, Objects.requireNonNull(data, "data"), null, shards);
@@ -106,6 +109,7 @@ public final class SparkGradientSource implements GradientSource {
             throw new IllegalArgumentException("shards must be at least 1, got " + shards);
         }
         this.shards = Math.min(shards, loader.batchSize());
+        Preflight.resultSize(sc, ShardStep.parameterCount(trainer.model().namedParameters()), this.shards);
     }
 
     /** Tasks per step. */

@@ -39,7 +39,13 @@ class ImageRowsTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        folder = tmp.resolve("images");
+        folder = writeFolder(tmp.resolve("images"));
+        spark = SparkSession.builder().config(SparkBackend.conf("local[2]", "nfnets-test")).getOrCreate();
+        sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    }
+
+    /** Four classes of PNGs of mixed sizes, with a text file, a broken PNG, a hidden file and a hidden folder. */
+    static Path writeFolder(Path folder) throws java.io.IOException {
         Random rnd = new Random(5);
         String[] classes = {"cat", "dog", "owl", "yak"};
         for (int k = 0; k < classes.length; k++) {
@@ -62,8 +68,7 @@ class ImageRowsTest {
         Files.copy(folder.resolve("cat/img 0.png"), folder.resolve("cat/.hidden.png"));
         Files.createDirectories(folder.resolve(".cache"));
         Files.copy(folder.resolve("cat/img 1.png"), folder.resolve(".cache/img.png"));
-        spark = SparkSession.builder().config(SparkBackend.conf("local[2]", "nfnets-test")).getOrCreate();
-        sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        return folder;
     }
 
     @AfterAll
@@ -81,6 +86,10 @@ class ImageRowsTest {
     }
 
     static Map<String, float[]> singleJvm(TrainingConfig c, Path dir) throws Exception {
+        return singleJvm(c, folder, dir);
+    }
+
+    static Map<String, float[]> singleJvm(TrainingConfig c, Path folder, Path dir) throws Exception {
         Trainer t = new Trainer(c, ImageFolderDataset.open(folder, OPTIONS), null, dir);
         t.fit();
         return DataParallelExactnessTest.values(t);
