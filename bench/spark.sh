@@ -46,7 +46,9 @@ case "$what" in
     for mode in single local2; do
       start=$(date +%s.%N)
       if [ "$mode" = single ]; then
-        "$nf" predict --weights "$weights" "$dir" > "$out/predict-$mode.txt" 2> "$out/predict-$mode.log"
+        # nfnets predict takes image files
+        find "$dir" -name '*.png' -print0 | sort -z \
+          | xargs -0 "$nf" predict --weights "$weights" > "$out/predict-$mode.txt" 2> "$out/predict-$mode.log"
       else
         "$nf" predict --spark 'local[2]' --weights "$weights" "$dir" --output "$out/predict-$mode.csv" > "$out/predict-$mode.log" 2>&1
       fi

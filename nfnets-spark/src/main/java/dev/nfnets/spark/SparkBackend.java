@@ -72,6 +72,7 @@ public final class SparkBackend implements ClusterBackend {
             } catch (RuntimeException e) {
                 if (rows != null) {
                     rows.close();
+                    forgetSessions();
                 }
                 throw e;
             }
@@ -88,14 +89,38 @@ public final class SparkBackend implements ClusterBackend {
                     source.close();
                     if (rows != null) {
                         rows.close();
+                        forgetSessions();
                     }
                     sc.close();
                 }
             };
         } catch (RuntimeException | Error e) {
-            sc.close();
+            stopFully(sc);
             throw e;
         }
+    }
+
+    /**
+     * Stops the context and waits (up to a minute) until Spark no longer holds it as the active one: when the
+     * scheduler already began stopping it in a thread of its own (a master that never answered), {@code close()}
+     * returns at once, and a {@code SparkSession.builder().getOrCreate()} right after would get the stopping context.
+     */
+    private static void stopFully(JavaSparkContext sc) {
+        sc.close();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+            if (active.isEmpty() || active.get() != sc.sc()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        log.warn("the Spark context of {} is still stopping after a minute", sc.master());
     }
 
     /**
@@ -104,6 +129,12 @@ public final class SparkBackend implements ClusterBackend {
      * once into {@link ImageRows}, cached on the executors; the folder must be readable by Spark at that path or URI).
      */
     public static final String READ_FOLDERS = "spark.nfnets.readImageFolders";
+
+    /** The session {@link #folderRows} made ends with the context: a later {@code SparkSession.builder()} must not find it. */
+    private static void forgetSessions() {
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
+    }
 
     private static ImageRows folderRows(JavaSparkContext sc, DatasetSource.ImageFolderSource folder) {
         SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
@@ -138,6 +169,7 @@ public final class SparkBackend implements ClusterBackend {
             return rows.size();
         } finally {
             spark.stop();
+            forgetSessions();
         }
     }
 

@@ -74,6 +74,9 @@ class ImageRowsTest {
     @AfterAll
     static void tearDown() {
         spark.stop();
+        // the next test class's SparkSession.builder() must not find this stopped session
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
     }
 
     static Dataset<Row> files() {
