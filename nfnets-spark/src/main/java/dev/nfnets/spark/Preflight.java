@@ -29,18 +29,11 @@ final class Preflight {
     private Preflight() {
     }
 
+    /** With a null {@code train} (examples sent from cached rows) the workers' probe only loads ND4J. */
     static void check(JavaSparkContext sc, Trainer trainer, DatasetSource train, int shards) {
         String master = sc.master();
-        long params = ShardStep.parameterCount(trainer.model().namedParameters());
         int tasks = Math.min(shards, trainer.loader().batchSize());
-        long perStep = tasks * (4 * params + RESULT_OVERHEAD);
-        long max = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
-        if (max > 0 && perStep > max) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
-                    "one step returns %d shards x %d parameters = %.1f MB of gradients, more than spark.driver.maxResultSize "
-                            + "(%.1f MB): raise it (--conf / -Dspark.driver.maxResultSize=%dm) or use fewer executor cores",
-                    tasks, params, perStep / 1e6, max / 1e6, perStep / (1 << 20) + 1));
-        }
+        resultSize(sc, ShardStep.parameterCount(trainer.model().namedParameters()), tasks);
         Dataset d = trainer.loader().dataset();
         String expected = shape(d);
         long timeout = sc.getConf().getLong("spark.nfnets.preflightTimeout", 180);
@@ -61,10 +54,27 @@ final class Preflight {
             throw new IllegalStateException("the Spark workers of " + master + " cannot run a training step: " + rootMessage(e), e);
         }
         for (String s : seen) {
-            if (!s.equals(expected)) {
+            if (train != null && !s.equals(expected)) {
                 throw new IllegalStateException("the Spark workers read a different training set than the driver: workers "
                         + s + ", driver " + expected + " (" + train + ")");
             }
+        }
+    }
+
+    /**
+     * One step's results ({@code tasks} gradient arrays of {@code params} floats) must fit
+     * {@code spark.driver.maxResultSize}, or Spark would abort the first step's job.
+     *
+     * @throws IllegalArgumentException naming the setting and the value that would fit
+     */
+    static void resultSize(JavaSparkContext sc, long params, int tasks) {
+        long perStep = tasks * (4 * params + RESULT_OVERHEAD);
+        long max = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
+        if (max > 0 && perStep > max) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "one step returns %d shards x %d parameters = %.1f MB of gradients, more than spark.driver.maxResultSize "
+                            + "(%.1f MB): raise it (--conf / -Dspark.driver.maxResultSize=%dm) or use fewer executor cores",
+                    tasks, params, perStep / 1e6, max / 1e6, perStep / (1 << 20) + 1));
         }
     }
 
@@ -92,7 +102,7 @@ final class Preflight {
             } catch (Throwable e) {
                 throw new IllegalStateException("ND4J's native backend does not load on this worker (" + e + ")", e);
             }
-            return shape(WorkerCache.dataset(train));
+            return train == null ? "" : shape(WorkerCache.dataset(train));
         }
     }
 }

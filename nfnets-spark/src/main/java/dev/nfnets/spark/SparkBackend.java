@@ -61,8 +61,22 @@ public final class SparkBackend implements ClusterBackend {
         JavaSparkContext sc = new JavaSparkContext(conf(master, "nfnets train " + trainer.config().model().name()));
         try {
             int shards = sc.defaultParallelism();
-            Preflight.check(sc, trainer, train, shards);
-            SparkGradientSource source = new SparkGradientSource(sc, trainer, train, shards);
+            boolean rowsWanted = "binaryFile".equalsIgnoreCase(sc.getConf().get(READ_FOLDERS, "path"));
+            if (rowsWanted && !(train instanceof DatasetSource.ImageFolderSource)) {
+                throw new IllegalArgumentException(READ_FOLDERS + "=binaryFile reads image folders; the training data is " + train);
+            }
+            Preflight.check(sc, trainer, rowsWanted ? null : train, shards);
+            ImageRows rows = rowsWanted ? folderRows(sc, (DatasetSource.ImageFolderSource) train) : null;
+            SparkGradientSource source;
+            try {
+                source = rows != null ? new SparkGradientSource(sc, trainer, rows, shards) : new SparkGradientSource(sc, trainer, train, shards);
+            } catch (RuntimeException e) {
+                if (rows != null) {
+                    rows.close();
+                    forgetSessions();
+                }
+                throw e;
+            }
             log.info("training on Spark {}: {} shards per step of {} examples", master, source.shards(), trainer.loader().batchSize());
             return new GradientSource() {
                 @Override
@@ -74,13 +88,59 @@ public final class SparkBackend implements ClusterBackend {
                 @Override
                 public void close() {
                     source.close();
+                    if (rows != null) {
+                        rows.close();
+                        forgetSessions();
+                    }
                     sc.close();
                 }
             };
         } catch (RuntimeException | Error e) {
-            sc.close();
+            stopFully(sc);
             throw e;
         }
+    }
+
+    /**
+     * Stops the context and waits (up to a minute) until Spark no longer holds it as the active one: when the
+     * scheduler already began stopping it in a thread of its own (a master that never answered), {@code close()}
+     * returns at once, and a {@code SparkSession.builder().getOrCreate()} right after would get the stopping context.
+     */
+    private static void stopFully(JavaSparkContext sc) {
+        sc.close();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+            if (active.isEmpty() || active.get() != sc.sc()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        log.warn("the Spark context of {} is still stopping after a minute", sc.master());
+    }
+
+    /**
+     * Spark setting that chooses how the workers read an image folder given to {@code nfnets train --spark}: {@code path}
+     * (the default: each worker opens the folder at the driver's path) or {@code binaryFile} (Spark reads the files
+     * once into {@link ImageRows}, cached on the executors; the folder must be readable by Spark at that path or URI).
+     */
+    public static final String READ_FOLDERS = "spark.nfnets.readImageFolders";
+
+    /** The session {@link #folderRows} made ends with the context: a later {@code SparkSession.builder()} must not find it. */
+    private static void forgetSessions() {
+        SparkSession.clearActiveSession();
+        SparkSession.clearDefaultSession();
+    }
+
+    private static ImageRows folderRows(JavaSparkContext sc, DatasetSource.ImageFolderSource folder) {
+        SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+        Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(folder.root());
+        return ImageRows.binaryFiles(files, folder.root(), folder.options());
     }
 
     @Override
@@ -110,6 +170,7 @@ public final class SparkBackend implements ClusterBackend {
             return rows.size();
         } finally {
             spark.stop();
+            forgetSessions();
         }
     }
 

@@ -13,8 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.api.java.function.PairFlatMapFunction;
+import org.apache.spark.rdd.PartitionPruningRDD;
+import scala.Tuple2;
 import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * itself ({@link DatasetSource}, once per executor JVM), builds the run's loader, and prepares exactly the
  * examples of its positions ({@link BatchLoader#loadHost(long, int, int, int)}). Every random draw depends on
  * (seed, step or epoch, position or example index) only, so a shard's examples, augmentations and dropout and
- * stochastic-depth masks are those of the same positions in the single-JVM batch.
+ * stochastic-depth masks are those of the same positions in the single-JVM batch. Training data in a Spark
+ * {@code Dataset<Row>} ({@link ImageRows}) stays cached on the executors instead: each step's job reads the batch's
+ * examples from the blocks that hold them and sends each to its shard's task.
  *
  * <p><b>Reduction.</b> Tasks return gradient sums; the driver adds them in shard order, divides by {@code B}
  * ({@link ShardStep#reduce}) and hands the mean to the {@link Trainer}, which applies AGC, SGD and EMA.
@@ -49,6 +57,8 @@ public final class SparkGradientSource implements GradientSource {
     private final String configJson;
     private final java.util.Properties options;
     private final DatasetSource data;
+    private final ImageRows rows;
+    private final boolean mixing;
     private final BatchLoader loader;
     private final int shards;
     private long broadcastBytes;
@@ -60,10 +70,38 @@ public final class SparkGradientSource implements GradientSource {
      * @param trainer the trainer whose steps this source computes (its configuration and loader)
      * @param data    how the workers open the trainer's training set
      * @param shards  tasks per step, at least 1 (usually the cluster's cores); at most the batch size
+     * @throws IllegalArgumentException when one step's gradients would not fit {@code spark.driver.maxResultSize}
      */
     public SparkGradientSource(JavaSparkContext sc, Trainer trainer, DatasetSource data, int shards) {
+        this(sc, trainer, Objects.requireNonNull(data, "data"), null, shards);
+    }
+
+    /**
+     * Training from a Spark {@code Dataset<Row>} of images, indexed and cached on the executors ({@link ImageRows}):
+     * each step reads the examples of its batch from the cached blocks that hold them and sends each to the task of
+     * its shard (every example to every shard with MixUp/CutMix); nothing is sent from the driver but the step's
+     * numbers and the parameters.
+     *
+     * @param trainer a trainer built on {@code rows.dataset()} (or on data of the same size, classes and order)
+     * @throws IllegalArgumentException when the trainer's training set does not have the rows' size and classes
+     */
+    public SparkGradientSource(JavaSparkContext sc, Trainer trainer, ImageRows rows, int shards) {
+        this(sc, trainer, null, Objects.requireNonNull(rows, "rows"), shards);
+        dev.nfnets.train.data.Dataset d = trainer.loader().dataset();
+        if (d.size() != rows.size() || !d.classNames().equals(rows.classNames()) || d.channels() != rows.meta().options().channels()
+                || d.height() != rows.meta().options().cropSize() || d.width() != rows.meta().options().cropSize()) {
+            throw new IllegalArgumentException("the trainer's training set (" + Preflight.shape(d) + ", classes " + d.classNames()
+                    + ") is not the rows' (" + rows.size() + " examples, classes " + rows.classNames() + ", "
+                    + rows.meta().options().channels() + "x" + rows.meta().options().cropSize() + "x" + rows.meta().options().cropSize()
+                    + "): build the trainer on rows.dataset()");
+        }
+    }
+
+    private SparkGradientSource(JavaSparkContext sc, Trainer trainer, DatasetSource data, ImageRows rows, int shards) {
         this.sc = Objects.requireNonNull(sc, "sc");
-        this.data = Objects.requireNonNull(data, "data");
+        this.data = data;
+        this.rows = rows;
+        this.mixing = trainer.config().mixupAlpha() > 0;
         this.configJson = trainer.config().toJson();
         this.options = trainer.model().options().toProperties();   // the workers' models make the driver's kernel choices
         this.loader = trainer.loader();
@@ -71,6 +109,7 @@ public final class SparkGradientSource implements GradientSource {
             throw new IllegalArgumentException("shards must be at least 1, got " + shards);
         }
         this.shards = Math.min(shards, loader.batchSize());
+        Preflight.resultSize(sc, ShardStep.parameterCount(trainer.model().namedParameters()), this.shards);
     }
 
     /** Tasks per step. */
@@ -100,14 +139,116 @@ public final class SparkGradientSource implements GradientSource {
         Broadcast<float[]> values = sc.broadcast(flat);
         try {
             sc.setJobDescription("nfnets step " + (step + 1) + " (epoch " + epoch + ", batch " + batchIndex + ", " + n + " shards)");
-            ShardTask task = new ShardTask(runId, configJson, options, data, values, stepSeed, epoch, batchIndex);
-            List<ShardStep.Result> results = sc.parallelize(ranges, n).map(task).collect();
+            List<ShardStep.Result> results = rows != null ? fromRows(ranges, values, stepSeed, epoch, batchIndex)
+                    : sc.parallelize(ranges, n).map(new ShardTask(runId, configJson, options, data, values, stepSeed, epoch, batchIndex)).collect();
             broadcastBytes = 4L * flat.length;
             resultBytes = 4L * flat.length * results.size();
             steps++;
             return ShardStep.reduce(results, params, batch);
         } finally {
             values.destroy();
+        }
+    }
+
+    /**
+     * The step's job over cached rows: the blocks holding the batch's examples send each example to its shard's task
+     * (a shuffle between executors), and each task prepares and trains on its positions.
+     */
+    private List<ShardStep.Result> fromRows(List<int[]> ranges, Broadcast<float[]> values, long stepSeed, long epoch, int batchIndex) {
+        int n = ranges.size();
+        int[] order = loader.order(epoch);
+        int start = batchIndex * loader.drawsPerBatch();
+        int count = Math.min(loader.drawsPerBatch(), order.length - start);
+        // example index -> its shard (-1: every shard, since mixing pairs examples across the whole batch)
+        int[][] wanted = new int[mixing ? count : ranges.get(n - 1)[2]][];
+        for (int[] r : ranges) {
+            for (int j = r[1]; j < r[2] && !mixing; j++) {
+                wanted[j] = new int[] {order[start + j], r[0]};
+            }
+        }
+        for (int j = 0; j < wanted.length && mixing; j++) {
+            wanted[j] = new int[] {order[start + j], -1};
+        }
+        java.util.Arrays.sort(wanted, java.util.Comparator.comparingInt(w -> w[0]));
+        int[] indices = new int[wanted.length];
+        int[] shardOf = new int[wanted.length];
+        java.util.BitSet blocks = new java.util.BitSet();
+        for (int i = 0; i < wanted.length; i++) {
+            indices[i] = wanted[i][0];
+            shardOf[i] = wanted[i][1];
+            blocks.set(rows.blockOf(indices[i]));
+        }
+        JavaRDD<ImageRows.Block> holding = new JavaRDD<>(PartitionPruningRDD.create(rows.blocks().rdd(), new KeepBlocks(blocks)),
+                rows.blocks().classTag());
+        return holding.flatMapToPair(new Route(indices, shardOf, n))
+                .partitionBy(new HashPartitioner(n))
+                .mapPartitionsWithIndex(new RowShardTask(runId, configJson, options, rows.meta(), values, stepSeed, epoch,
+                        batchIndex, ranges.toArray(new int[0][])), false)
+                .collect();
+    }
+
+    /** Partition filter: the blocks that hold the step's examples. */
+    private static final class KeepBlocks extends scala.runtime.AbstractFunction1<Object, Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final java.util.BitSet keep;
+
+        KeepBlocks(java.util.BitSet keep) {
+            this.keep = keep;
+        }
+
+        @Override
+        public Object apply(Object partition) {
+            return keep.get((Integer) partition);
+        }
+    }
+
+    /** On the executor holding a block: the step's examples in it, keyed by the shard that needs each. */
+    private record Route(int[] indices, int[] shardOf, int shards)
+            implements PairFlatMapFunction<ImageRows.Block, Integer, ImageRows.Example>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public java.util.Iterator<Tuple2<Integer, ImageRows.Example>> call(ImageRows.Block b) {
+            List<Tuple2<Integer, ImageRows.Example>> out = new ArrayList<>();
+            int from = java.util.Arrays.binarySearch(indices, b.start());
+            for (int i = from >= 0 ? from : -from - 1; i < indices.length && indices[i] < b.start() + b.labels().length; i++) {
+                int local = indices[i] - b.start();
+                ImageRows.Example e = new ImageRows.Example(indices[i], b.labels()[local], b.contents()[local]);
+                if (shardOf[i] >= 0) {
+                    out.add(new Tuple2<>(shardOf[i], e));
+                } else {
+                    for (int k = 0; k < shards; k++) {
+                        out.add(new Tuple2<>(k, e));
+                    }
+                }
+            }
+            return out.iterator();
+        }
+    }
+
+    /** One shard of one step over examples received from the blocks, run on an executor. */
+    private record RowShardTask(String runId, String configJson, java.util.Properties options, ImageRows.Meta meta,
+                                Broadcast<float[]> values, long stepSeed, long epoch, int batchIndex, int[][] ranges)
+            implements Function2<Integer, java.util.Iterator<Tuple2<Integer, ImageRows.Example>>, java.util.Iterator<ShardStep.Result>>,
+            Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public java.util.Iterator<ShardStep.Result> call(Integer shard, java.util.Iterator<Tuple2<Integer, ImageRows.Example>> received) {
+            Map<Integer, ImageRows.Example> examples = new java.util.HashMap<>();
+            received.forEachRemaining(t -> examples.put(t._2().index(), t._2()));
+            WorkerCache.Run run = WorkerCache.run(runId, configJson, options, null);
+            int[] range = ranges[shard];
+            // a loader of the run's configuration over this shard's examples: the single-JVM loader's draws by index
+            BatchLoader loader = Trainer.buildLoader(run.config, new ImageRows.ShardView(meta, examples));
+            HostBatch batch = loader.loadHost(epoch, batchIndex, range[1], range[2]);
+            NFNet model = run.borrow();
+            try {
+                ShardStep.load(values.value(), model.namedParameters());
+                return List.of(ShardStep.gradients(range[0], model, run.loss, batch, stepSeed, range[1])).iterator();
+            } finally {
+                run.giveBack(model);
+            }
         }
     }
 

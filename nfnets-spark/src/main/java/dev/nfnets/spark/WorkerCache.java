@@ -60,7 +60,10 @@ final class WorkerCache {
         });
     }
 
-    /** The run {@code runId}, set up on first use from the configuration JSON and the training data. */
+    /**
+     * The run {@code runId}, set up on first use from the configuration JSON and the training data; with a null
+     * {@code source} (examples sent with each step, {@link ImageRows}) the run has no loader of its own.
+     */
     static Run run(String runId, String configJson, java.util.Properties options, DatasetSource source) {
         Run r = RUNS.get(runId);
         if (r != null) {
@@ -73,7 +76,8 @@ final class WorkerCache {
                 if (RUNS.size() >= 4) {
                     RUNS.clear();   // runs end without telling the workers: keep the newest few only
                 }
-                r = new Run(c, dev.nfnets.layers.NFNetsOptions.fromProperties(options), Trainer.buildLoader(c, dataset(source)));
+                r = new Run(c, dev.nfnets.layers.NFNetsOptions.fromProperties(options),
+                        source == null ? null : Trainer.buildLoader(c, dataset(source)));
                 RUNS.put(runId, r);
             }
             return r;

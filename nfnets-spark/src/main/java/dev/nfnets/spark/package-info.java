@@ -1,6 +1,8 @@
 /**
  * NFNets on Apache Spark: exact synchronous data-parallel training ({@link dev.nfnets.spark.SparkGradientSource},
- * one Spark job per step, the {@link dev.nfnets.train.Trainer} applying the update on the driver) and batch
+ * one Spark job per step, the {@link dev.nfnets.train.Trainer} applying the update on the driver), from files every
+ * worker opens ({@link dev.nfnets.train.data.DatasetSource}) or from any {@code Dataset<Row>} of images cached on the
+ * executors ({@link dev.nfnets.spark.ImageRows}), and batch
  * inference of image {@code Dataset<Row>}s ({@link dev.nfnets.spark.SparkClassifier}). {@link dev.nfnets.spark.SparkBackend}
  * serves {@code nfnets train --spark} and {@code nfnets predict --spark}. See {@code docs/spark.md}.
  *

@@ -20,7 +20,13 @@ public final class NFNetsCli implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        Threads.standaloneArgs = args.clone();
+        // a process of its own may restart itself with OMP_NUM_THREADS (Threads); not when another main class, such as
+        // Spark's SparkSubmit, loaded this one from a jar its own class path does not name
+        String command = System.getProperty("sun.java.command", "");
+        String classPath = System.getProperty("java.class.path", "");
+        if (command.startsWith(NFNetsCli.class.getName()) || (!classPath.isEmpty() && command.startsWith(classPath))) {   // or java -jar
+            Threads.standaloneArgs = args.clone();
+        }
         Threads.exitWithParent();
         System.exit(execute(args));
     }
