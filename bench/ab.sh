@@ -15,7 +15,9 @@
 #   OMP_WAIT_POLICY as for ./nfnets; OUT [bench/results/ab-<UTC time>]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CELLS="${CELLS:-f0:forward:128:8 f0:forward:192:8 f0:train:128:8 f0:train:192:8 f0:forward:256:1 f1:train:128:8}"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+CELLS="${CELLS:-$STANDARD_CELLS}"
 ROUNDS="${ROUNDS:-3}"
 STEPS="${STEPS:-10}"
 WARMUP="${WARMUP:-3}"
@@ -29,13 +31,7 @@ for side in A B; do
     exit 2
   fi
 done
-for cell in $CELLS; do
-  IFS=: read -r m mode size batch <<<"$cell"
-  if [ -z "$batch" ] || ! [[ "$mode" =~ ^(forward|train)$ ]] || ! [[ "$size$batch" =~ ^[0-9]+$ ]]; then
-    echo "ab.sh: CELLS entry '$cell' is not model:forward|train:size:batch (e.g. f0:train:128:8)" >&2
-    exit 2
-  fi
-done
+check_cells ab.sh "$CELLS"
 mkdir -p "$OUT"
 echo "results and logs: $OUT" >&2
 {
@@ -47,31 +43,12 @@ echo "results and logs: $OUT" >&2
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 } > "$OUT/meta.txt"
 
-# cores used by other processes during a run, as in compare.sh: (busy CPU time of the machine - own) / wall time
-busy_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu /{print ($2+$3+$4+$7+$8+$9)/hz; exit}' /proc/stat 2>/dev/null || echo 0
-}
-# shellcheck disable=SC2206
-java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g -XX:+UseSerialGC -Xmn32m})
-env_opts=(MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_-4194304}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY-passive}")
-run() { # run SIDE CELL ROUND
+run() { # run SIDE CELL ROUND: one timed process of build SIDE (other load recorded as in compare.sh)
   local side=$1 model mode size batch
   IFS=: read -r model mode size batch <<<"$2"
-  local var="${side}_CLASSPATH" tag="${side}-${model}-${mode}-${size}-b${batch}-r$3" b0 t0 rc=0
+  local var="${side}_CLASSPATH" tag="${side}-${model}-${mode}-${size}-b${batch}-r$3"
   echo "== round $3/$ROUNDS  $side  $model $mode ${size}px batch $batch" >&2
-  b0=$(busy_seconds); t0=$(date +%s.%N)
-  /usr/bin/time -f "%U %S" -o "$OUT/$tag.time" env "${env_opts[@]}" java "${java_opts[@]}" -Djava.awt.headless=true \
-      -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -cp "${!var}" dev.nfnets.train.bench.BenchMain \
-      --model "$model" --batch "$batch" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json \
-      > "$OUT/$tag.json" 2> "$OUT/$tag.log" || rc=$?
-  awk -v b0="$b0" -v b1="$(busy_seconds)" -v t0="$t0" -v t1="$(date +%s.%N)" '
-    { o = (b1 - b0 - $1 - $2) / (t1 - t0); if (o < 0) o = 0; printf "%.3f\n", o }' "$OUT/$tag.time" > "$OUT/$tag.load" \
-    2>/dev/null || true
-  if [ "$rc" != 0 ]; then
-    echo "ab.sh: $tag failed; see $OUT/$tag.log" >&2
-    tail -3 "$OUT/$tag.log" >&2 || true
-    rm -f "$OUT/$tag.json"
-  fi
+  ours_bench "$tag" "${!var}" "$model" "$mode" "$size" "$batch" || failed ab.sh "$tag" "build $side"
 }
 for round in $(seq 1 "$ROUNDS"); do
   for cell in $CELLS; do

@@ -34,7 +34,9 @@
 #   OUT                 folder for the JSON results and logs [bench/results/<UTC time>]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CELLS="${CELLS:-f0:forward:128:8 f0:forward:192:8 f0:train:128:8 f0:train:192:8 f0:forward:256:1 f1:train:128:8}"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+CELLS="${CELLS:-$STANDARD_CELLS}"
 ROUNDS="${ROUNDS:-3}"
 STEPS="${STEPS:-10}"
 WARMUP="${WARMUP:-3}"
@@ -42,13 +44,7 @@ TORCH_THREADS="${TORCH_THREADS:-2}"
 TIMM_BENCH="${TIMM_BENCH:-$root/../shared/bench/timm_bench.py}"
 OUT="${OUT:-$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 
-for cell in $CELLS; do
-  IFS=: read -r m mode size batch <<<"$cell"
-  if [ -z "$batch" ] || ! [[ "$mode" =~ ^(forward|train)$ ]] || ! [[ "$size$batch" =~ ^[0-9]+$ ]]; then
-    echo "compare.sh: CELLS entry '$cell' is not model:forward|train:size:batch (e.g. f0:train:128:8)" >&2
-    exit 2
-  fi
-done
+check_cells compare.sh "$CELLS"
 
 cpfile="$root/nfnets-examples/target/classpath.txt"
 if [ -n "${BENCH_CLASSPATH:-}" ]; then
@@ -91,40 +87,6 @@ echo "results and logs: $OUT" >&2
   [ "$have_torch" = 1 ] && echo "timm: $(git -C "$TIMM_SRC" rev-parse --short HEAD 2>/dev/null || echo "source at $TIMM_SRC")"
 } > "$OUT/meta.txt"
 
-# Other processes compete for the same cores (both ND4J and PyTorch slow down several-fold when a core is taken),
-# so each run records how many cores everything else used meanwhile: (busy CPU time of the machine - own CPU time)
-# / wall time, from /proc/stat and /usr/bin/time. Anything above ~0.05 means the row is not trustworthy.
-busy_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu /{print ($2+$3+$4+$7+$8+$9)/hz; exit}' /proc/stat 2>/dev/null || echo 0
-}
-measured() { # measured NAME cmd... ; stdout -> $OUT/NAME.json, stderr -> $OUT/NAME.log, other load -> $OUT/NAME.load
-  local name=$1; shift
-  local b0 t0 rc=0
-  b0=$(busy_seconds); t0=$(date +%s.%N)
-  if [ -x /usr/bin/time ] && [ -r /proc/stat ]; then
-    /usr/bin/time -f "%U %S" -o "$OUT/$name.time" "$@" > "$OUT/$name.json" 2> "$OUT/$name.log" || rc=$?
-    awk -v b0="$b0" -v b1="$(busy_seconds)" -v t0="$t0" -v t1="$(date +%s.%N)" '
-      { own = $1 + $2; o = (b1 - b0 - own) / (t1 - t0); if (o < 0) o = 0; printf "%.3f\n", o }' "$OUT/$name.time" > "$OUT/$name.load" \
-      2>/dev/null || true
-  else
-    "$@" > "$OUT/$name.json" 2> "$OUT/$name.log" || rc=$?
-  fi
-  return $rc
-}
-failed() { # failed NAME WHAT
-  echo "compare.sh: $2 failed; see $OUT/$1.log" >&2
-  tail -5 "$OUT/$1.log" >&2 || true
-  rm -f "$OUT/$1.json"
-}
-# shellcheck disable=SC2206
-java_opts=(${NFNETS_JAVA_OPTS:--Xmx6g -XX:+UseSerialGC -Xmn32m})
-ours_malloc="${MALLOC_MMAP_THRESHOLD_-4194304}"
-unset MALLOC_MMAP_THRESHOLD_
-ours_wait="${OMP_WAIT_POLICY-passive}"
-unset OMP_WAIT_POLICY
-ours_env=()
-[ -n "$ours_malloc" ] && ours_env+=(MALLOC_MMAP_THRESHOLD_="$ours_malloc")
-[ -n "$ours_wait" ] && ours_env+=(OMP_WAIT_POLICY="$ours_wait")
 torch_env=(TIMM_SRC="${TIMM_SRC:-}" PYTHONUNBUFFERED=1)
 [ -n "${TORCH_MALLOC_MMAP_THRESHOLD:-}" ] && torch_env+=(MALLOC_MMAP_THRESHOLD_="$TORCH_MALLOC_MMAP_THRESHOLD")
 [ -n "${TORCH_OMP_WAIT_POLICY:-}" ] && torch_env+=(OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY")
@@ -135,21 +97,18 @@ for round in $(seq 1 "$ROUNDS"); do
     IFS=: read -r model mode size batch <<<"$cell"
     tag="${model}-${mode}-${size}-b${batch}-r${round}"
     echo "== round $round/$ROUNDS  ours  $model $mode ${size}px batch $batch" >&2
-    measured "ours-$tag" env "${ours_env[@]}" java "${java_opts[@]}" -Djava.awt.headless=true -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 \
-        -cp "$cp" dev.nfnets.train.bench.BenchMain \
-        --model "$model" --batch "$batch" --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --json \
-      || failed "ours-$tag" "our benchmark ($tag)"
+    ours_bench "ours-$tag" "$cp" "$model" "$mode" "$size" "$batch" || failed compare.sh "ours-$tag" "our benchmark ($tag)"
     [ "$have_torch" = 1 ] || continue
     tmode=$([ "$mode" = forward ] && echo fwd || echo train)
     echo "== round $round/$ROUNDS  timm  dm_nfnet_$model $tmode ${size}px batch $batch" >&2
     measured "timm-$tag" env "${torch_env[@]}" "$PYTHON" "$TIMM_BENCH" --model "dm_nfnet_$model" --mode "$tmode" \
         --size "$size" --batch "$batch" --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" \
-      || failed "timm-$tag" "the timm benchmark ($tag)"
+      || failed compare.sh "timm-$tag" "the timm benchmark ($tag)"
     if [ "${OWN_TORCH:-0}" = 1 ]; then
       echo "== round $round/$ROUNDS  own torch_nfnet.py  $model $mode ${size}px batch $batch" >&2
       measured "own-$tag" env "${torch_env[@]}" "$PYTHON" "$root/bench/torch_nfnet.py" --model "$model" --batch "$batch" \
           --size "$size" --mode "$mode" --warmup "$WARMUP" --steps "$STEPS" --threads "$TORCH_THREADS" --json \
-        || failed "own-$tag" "bench/torch_nfnet.py ($tag)"
+        || failed compare.sh "own-$tag" "bench/torch_nfnet.py ($tag)"
     fi
   done
 done
