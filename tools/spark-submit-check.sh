@@ -25,14 +25,7 @@ jar="$(ls "$root"/nfnets-spark/target/nfnets-spark-*-spark-submit.jar)"
 spark_cp="$(cat "$root/nfnets-spark/target/spark-classpath.txt"):$(tr ':' '\n' < "$root/nfnets-examples/target/classpath.txt" \
   | grep -E '/(slf4j-api|logback-classic|logback-core|log4j-to-slf4j)-[0-9][^/]*\.jar$' | paste -sd:)"
 # org.apache.spark.launcher.JavaModuleOptions: what bin/spark-submit passes to the driver's JVM on Java 17
-opens="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
-  --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
-  -Djdk.reflect.useDirectMethodHandle=false"
+opens="$(cat "$root/tools/spark-java-options")"   # Spark's JavaModuleOptions for Java 17
 export SPARK_LOCAL_IP=127.0.0.1
 # one native thread in both runs, fixed before the JVM starts: a process started by SparkSubmit does not restart itself
 # with OMP_NUM_THREADS as ./nfnets does for --threads, and oneDNN's thread count decides the float rounding
