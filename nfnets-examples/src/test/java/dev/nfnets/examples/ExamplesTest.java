@@ -10,8 +10,8 @@ import dev.nfnets.core.weights.Weights;
 import dev.nfnets.train.Trainer;
 import dev.nfnets.train.TrainingConfig;
 import dev.nfnets.train.data.Dataset;
+import dev.nfnets.train.data.ForwardingDataset;
 import dev.nfnets.train.data.FashionMnist;
-import dev.nfnets.train.data.Normalization;
 import dev.nfnets.train.data.Split;
 import dev.nfnets.train.listen.ChartListener;
 import dev.nfnets.train.listen.CsvMetricsListener;
@@ -57,45 +57,32 @@ class ExamplesTest {
     }
 
     /** The first {@code n} examples of {@code d}: keeps evaluation in the tests short. */
-    record FirstN(Dataset d, int n) implements Dataset {
+    static final class FirstN extends ForwardingDataset {
+        private final int n;
+
+        FirstN(Dataset d, int n) {
+            super(d);
+            this.n = n;
+        }
+
+        @Override
         public int size() {
-            return Math.min(n, d.size());
+            return Math.min(n, delegate().size());
         }
 
-        public int numClasses() {
-            return d.numClasses();
-        }
-
-        public int channels() {
-            return d.channels();
-        }
-
-        public int height() {
-            return d.height();
-        }
-
-        public int width() {
-            return d.width();
-        }
-
-        public List<String> classNames() {
-            return d.classNames();
-        }
-
+        @Override
         public void get(int index, float[] dstCHW) {
-            d.get(java.util.Objects.checkIndex(index, size()), dstCHW);
+            super.get(java.util.Objects.checkIndex(index, size()), dstCHW);
         }
 
+        @Override
         public int label(int index) {
-            return d.label(java.util.Objects.checkIndex(index, size()));
+            return super.label(java.util.Objects.checkIndex(index, size()));
         }
 
+        @Override
         public String description() {
-            return "first " + size() + " of " + d.description();
-        }
-
-        public Normalization normalization() {
-            return d.normalization();
+            return "first " + size() + " of " + delegate().description();
         }
     }
 

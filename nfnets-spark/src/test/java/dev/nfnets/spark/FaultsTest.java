@@ -4,11 +4,10 @@ import dev.nfnets.layers.Parameter;
 import dev.nfnets.train.Trainer;
 import dev.nfnets.train.TrainingConfig;
 import dev.nfnets.train.data.Dataset;
+import dev.nfnets.train.data.ForwardingDataset;
 import dev.nfnets.train.data.DatasetSource;
-import dev.nfnets.train.data.Normalization;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkConf;
@@ -34,49 +33,13 @@ class FaultsTest {
 
         @Override
         public Dataset open() {
-            Dataset d = data.open();
-            return new Dataset() {
-                public int size() {
-                    return d.size();
-                }
-
-                public int numClasses() {
-                    return d.numClasses();
-                }
-
-                public int channels() {
-                    return d.channels();
-                }
-
-                public int height() {
-                    return d.height();
-                }
-
-                public int width() {
-                    return d.width();
-                }
-
-                public List<String> classNames() {
-                    return d.classNames();
-                }
-
+            return new ForwardingDataset(data.open()) {
+                @Override
                 public void get(int index, float[] dst) {
                     if (READS.incrementAndGet() == failAt) {
                         throw new IllegalStateException("injected failure reading example " + index);
                     }
-                    d.get(index, dst);
-                }
-
-                public int label(int index) {
-                    return d.label(index);
-                }
-
-                public String description() {
-                    return d.description();
-                }
-
-                public Normalization normalization() {
-                    return d.normalization();
+                    super.get(index, dst);
                 }
             };
         }
