@@ -10,6 +10,7 @@ import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Tag;
 import dev.nfnets.layers.kernels.DoubleDotKernel;
+import dev.nfnets.layers.memory.Scratch;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -48,6 +49,13 @@ public class NFBlock extends AbstractLayer {
     private final StochasticDepth stochasticDepth;
     private final Parameter skipGain;
     private INDArray cachedResidual;
+    /**
+     * Where a training forward pass writes the outputs of act0-act3 (each only feeds convolutions, which then
+     * release them); null: each is a new array kept for the whole step. Set by the owner for one step.
+     */
+    private Scratch scratch;
+    /** Whether the last training forward pass wrote its activations into {@link #scratch}. */
+    private boolean recomputing;
 
     /** Everything that defines one block; derived by {@link NFNetConfig#blocks()}. */
     public record BlockSpec(int index, int stage, int indexInStage, int in, int out, int mid, int groups, int stride,
@@ -106,37 +114,101 @@ public class NFBlock extends AbstractLayer {
         return stochasticDepth;
     }
 
+    /**
+     * Lets the next training forward passes write the block's activation outputs into {@code scratch} (shared with
+     * other blocks, overwritten before the backward pass, which recomputes them from the activations' inputs:
+     * bit for bit the same) instead of keeping each for the whole step; null turns this off. It needs
+     * {@link #scratchElements} elements; the option {@code nfnets.recomputeActivations=false} ignores it. Cleared
+     * by {@link #clearCache}.
+     */
+    public void useScratch(Scratch scratch) {
+        this.scratch = scratch;
+    }
+
+    /**
+     * Elements of the largest array a training forward pass with input shape {@code in} writes into the scratch
+     * buffer (activation outputs, the gated residual).
+     */
+    public long scratchElements(long[] in) {
+        long[] out = outputShape(in);
+        long inPlane = in[0] * in[2] * in[3];
+        long outPlane = out[0] * out[2] * out[3];
+        return Math.max(inPlane * Math.max(spec.in(), spec.mid()), outPlane * Math.max(spec.mid(), spec.out()));
+    }
+
     @Override
     public INDArray forward(INDArray x, Mode mode) {
         checkInput(x, new long[] {-1, spec.in(), -1, -1});
-        INDArray h = act0.forward(x, mode); // gain gamma * beta
+        recomputing = mode.isTraining() && scratch != null && options().recomputeActivations()
+                && scratch.dataType() == x.dataType() && scratch.capacity() >= scratchElements(x.shape());
+        INDArray h = activate(act0, x, mode); // gain gamma * beta
         INDArray shortcut;
         if (pool != null) {
             shortcut = convShortcut.forward(pool.forward(h, mode), mode);
+            release(pool);
         } else if (convShortcut != null) {
             shortcut = convShortcut.forward(h, mode);
+            release(convShortcut);
         } else {
             shortcut = x;
         }
         INDArray r = conv0.forward(h, mode);
-        r = conv1.forward(act1.forward(r, mode), mode);
-        r = conv1b.forward(act2.forward(r, mode), mode);
-        r = conv2.forward(act3.forward(r, mode), mode);
+        release(conv0);
+        r = convolve(conv1, activate(act1, r, mode), mode);
+        r = convolve(conv1b, activate(act2, r, mode), mode);
+        r = convolve(conv2, activate(act3, r, mode), mode);
         if (se != null) {
-            r = se.forward(r, mode);
+            // when recomputing, the gated residual goes into the scratch buffer too: it only feeds the sum below
+            // (the skip gain's gradient recomputes it from squeeze-excite's kept input and gate)
+            r = recomputing ? se.forward(r, mode, scratch.view(r.shape())) : se.forward(r, mode);
         }
         if (stochasticDepth != null) {
             r = stochasticDepth.forwardInPlace(r, mode); // r is this block's own array
         }
-        cachedResidual = mode.isTraining() ? r : null;
+        cachedResidual = mode.isTraining() && !(recomputing && se != null) ? r : null;
         double scale = alpha * skipGain.value().getDouble(0);
         // r is this block's own array: inference scales it in place; training keeps it for the skip gain's gradient
         return (mode.isTraining() ? r.mul(scale) : r.muli(scale)).addi(shortcut);
     }
 
+    /** {@code act(x)}, into the scratch buffer when recomputing. */
+    private INDArray activate(ActivationLayer act, INDArray x, Mode mode) {
+        return recomputing ? act.forward(x, mode, scratch.view(x.shape())) : act.forward(x, mode);
+    }
+
+    /** {@code conv(a)} for an activation output {@code a}, which the convolution does not keep when recomputing. */
+    private INDArray convolve(WSConv2d conv, INDArray a, Mode mode) {
+        INDArray y = conv.forward(a, mode);
+        release(conv);
+        return y;
+    }
+
+    private void release(WSConv2d conv) {
+        if (recomputing) {
+            conv.releaseInput();
+        }
+    }
+
+    private void release(AvgPool2d p) {
+        if (recomputing) {
+            p.releaseInput();
+        }
+    }
+
+    /** {@code conv}'s backward pass, given its input {@code act}'s output again when it was released. */
+    private INDArray convBackward(WSConv2d conv, ActivationLayer act, INDArray gradOut) {
+        return recomputing ? conv.backward(gradOut, act.recomputeOutput()) : conv.backward(gradOut);
+    }
+
+    /** The residual the forward pass wrote into the scratch buffer, again: squeeze-excite's output, masked. */
+    private INDArray recomputeResidual() {
+        INDArray r = se.recomputeOutput();
+        return stochasticDepth != null ? stochasticDepth.reapplyInPlace(r) : r;
+    }
+
     @Override
     public INDArray backward(INDArray gradOut) {
-        INDArray r = requireCached(cachedResidual);
+        INDArray r = recomputing && se != null ? recomputeResidual() : requireCached(cachedResidual);
         Shapes.check(name(), "output gradient", gradOut, r.shape());
         double sg = skipGain.value().getDouble(0);
         // a sum over the whole residual with heavy cancellation: accumulate it in double precision
@@ -149,14 +221,17 @@ public class NFBlock extends AbstractLayer {
         if (se != null) {
             dr = se.backward(dr);
         }
-        dr = act3.backward(conv2.backward(dr));
-        dr = act2.backward(conv1b.backward(dr));
-        dr = act1.backward(conv1.backward(dr));
-        INDArray dh = conv0.backward(dr);
+        dr = act3.backward(convBackward(conv2, act3, dr));
+        dr = act2.backward(convBackward(conv1b, act2, dr));
+        dr = act1.backward(convBackward(conv1, act1, dr));
+        // h = act0(x) feeds conv0 and the shortcut: recomputed once for both
+        INDArray h = recomputing ? act0.recomputeOutput() : null;
+        INDArray dh = recomputing ? conv0.backward(dr, h) : conv0.backward(dr);
         if (pool != null) {
-            dh.addi(pool.backward(convShortcut.backward(gradOut)));
+            INDArray dp = convShortcut.backward(gradOut);
+            dh.addi(recomputing ? pool.backward(dp, h) : pool.backward(dp));
         } else if (convShortcut != null) {
-            dh.addi(convShortcut.backward(gradOut));
+            dh.addi(recomputing ? convShortcut.backward(gradOut, h) : convShortcut.backward(gradOut));
         }
         INDArray dx = act0.backward(dh); // includes beta (act0's gain)
         if (convShortcut == null) {
@@ -190,5 +265,7 @@ public class NFBlock extends AbstractLayer {
     public void clearCache() {
         super.clearCache(); // every sub-layer is a registered child
         cachedResidual = null;
+        scratch = null;
+        recomputing = false;
     }
 }

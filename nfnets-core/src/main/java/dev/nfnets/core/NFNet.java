@@ -9,6 +9,7 @@ import dev.nfnets.layers.Linear;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Sequential;
 import dev.nfnets.layers.NFNetsOptions;
+import dev.nfnets.layers.memory.Scratch;
 import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.Stochastic;
 import dev.nfnets.layers.Tag;
@@ -243,6 +244,13 @@ public class NFNet extends AbstractLayer {
         // scope (the backward pass reads the caches); inference caches nothing, so each block's temporaries are
         // recycled for the next block and the block outputs take turns in two buffers
         StepScope.Carry carry = mode.isTraining() ? null : new StepScope.Carry(largestBlockIo(x.shape()));
+        // training: the blocks' activation outputs, which only feed convolutions, take turns in one buffer and
+        // are recomputed in the backward pass instead of each staying in the step's scope until its end
+        Scratch scratch = mode.isTraining() && options().recomputeActivations()
+                ? new Scratch(x.dataType(), largestBlockScratch(x.shape())) : null;
+        for (NFBlock b : blocks) {
+            b.useScratch(scratch);
+        }
         INDArray h = inCarry(carry, in -> stem.forward(in, mode), x);
         for (NFBlock b : blocks) {
             h = inCarry(carry, in -> b.forward(in, mode), h);
@@ -265,6 +273,17 @@ public class NFNet extends AbstractLayer {
         for (NFBlock b : blocks) {
             s = b.outputShape(s);
             max = Math.max(max, length(s));
+        }
+        return max;
+    }
+
+    /** Elements of the largest activation output of any block for input shape {@code in} ({@link NFBlock#scratchElements}). */
+    private long largestBlockScratch(long[] in) {
+        long[] s = stem.outputShape(in);
+        long max = 1;
+        for (NFBlock b : blocks) {
+            max = Math.max(max, b.scratchElements(s));
+            s = b.outputShape(s);
         }
         return max;
     }

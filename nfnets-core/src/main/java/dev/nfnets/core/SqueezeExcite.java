@@ -68,10 +68,29 @@ public class SqueezeExcite extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
-        return profileForward(x, () -> forwardImpl(x, mode));
+        return profileForward(x, () -> forwardImpl(x, mode, inPlaceInference && !mode.isTraining() ? x : null));
     }
 
-    private INDArray forwardImpl(INDArray x, Mode mode) {
+    /**
+     * {@link #forward(INDArray, Mode)} with the gated output written into {@code out}, an array of {@code x}'s
+     * shape (a {@link dev.nfnets.layers.memory.Scratch} view, say), which is returned. Training keeps {@code x} and
+     * the gate as always; an owner that lets {@code out} be overwritten gets the output again from
+     * {@link #recomputeOutput}.
+     */
+    public INDArray forward(INDArray x, Mode mode, INDArray out) {
+        Shapes.check(name(), "output buffer", out, x.shape());
+        return profileForward(x, () -> forwardImpl(x, mode, out));
+    }
+
+    /**
+     * The output of the last training forward pass again ({@code x * gate} from the input and gate it kept, with
+     * the kernel it used: bit for bit the same), in a new array of the current scope.
+     */
+    public INDArray recomputeOutput() {
+        return requireCached(cachedKernel).forward(requireCached(cachedInput), cachedGate, null, options());
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode, INDArray out) {
         checkInput(x, new long[] {-1, channels, -1, -1});
         INDArray gate = sigmoid.forward(fc1.forward(relu.forward(fc0.forward(pool.forward(x, mode), mode), mode), mode), mode);
         INDArray g4 = gate.reshape(gate.size(0), channels, 1, 1).mul(gateGain);
@@ -79,7 +98,7 @@ public class SqueezeExcite extends AbstractLayer {
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = mode.isTraining() ? g4 : null;
         cachedKernel = mode.isTraining() ? k : null;
-        return k.forward(x, g4, inPlaceInference && !mode.isTraining(), options());
+        return k.forward(x, g4, out, options());
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.nfnets.core;
 
 import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Stochastic;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -71,6 +72,23 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
         }
         for (int i = 0; i < n; i++) {
             if (m[i] == 0f) {
+                x.slice(i).assign(0);
+            }
+        }
+        return x;
+    }
+
+    /**
+     * Zeroes in place the examples of {@code x} that the last training forward pass dropped, as
+     * {@link #forwardInPlace} did: for an owner that recomputes that pass's input. Returns {@code x}.
+     */
+    public INDArray reapplyInPlace(INDArray x) {
+        if (cachedMask == null) {
+            return x;
+        }
+        Shapes.check(name(), "input", x, new long[] {cachedMask.size(0), -1, -1, -1});
+        for (int i = 0; i < x.size(0); i++) {
+            if (cachedMask.getFloat(i) == 0f) {
                 x.slice(i).assign(0);
             }
         }

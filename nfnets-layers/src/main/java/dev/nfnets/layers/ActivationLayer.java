@@ -76,17 +76,42 @@ public class ActivationLayer extends AbstractLayer {
 
     @Override
     public INDArray forward(INDArray x, Mode mode) {
-        return profileForward(x, () -> forwardImpl(x, mode));
+        return profileForward(x, () -> forwardImpl(x, mode, inPlaceInference && !mode.isTraining() ? x : null));
     }
 
-    private INDArray forwardImpl(INDArray x, Mode mode) {
+    /**
+     * {@link #forward(INDArray, Mode)} with the output written into {@code out}, a whole c-order array of
+     * {@code x}'s shape and type (a {@link dev.nfnets.layers.memory.Scratch} view, say), which is returned. In
+     * training the layer keeps only its input, as always; an owner that lets {@code out} be overwritten before the
+     * backward pass gets the output again from {@link #recomputeOutput}.
+     */
+    public INDArray forward(INDArray x, Mode mode, INDArray out) {
+        Shapes.check(name(), "output buffer", out, x.shape());
+        if (out.dataType() != x.dataType() || !Shapes.wholeInCOrder(out)) {
+            throw new IllegalArgumentException("layer '" + name() + "': the output buffer must be a whole c-order "
+                    + x.dataType() + " array, got " + out.dataType() + (Shapes.wholeInCOrder(out) ? "" : " (a view)"));
+        }
+        return profileForward(x, () -> forwardImpl(x, mode, out));
+    }
+
+    private INDArray forwardImpl(INDArray x, Mode mode, INDArray out) {
         ActivationKernel impl = Activations.choose(fn, x, options());
-        boolean inPlace = inPlaceInference && !mode.isTraining();
-        ActivationKernel.Forward out = impl.forward(fn, x, gain, mode.isTraining() && keepsGate(), inPlace, options());
+        ActivationKernel.Forward f = impl.forward(fn, x, gain, mode.isTraining() && keepsGate(), out, options());
         cachedInput = mode.isTraining() ? x : null;
-        cachedGate = mode.isTraining() ? out.gate() : null;
+        cachedGate = mode.isTraining() ? f.gate() : null;
         cachedImpl = mode.isTraining() ? impl : null;
-        return out.y();
+        return f.y();
+    }
+
+    /**
+     * The output of the last training forward pass again, computed from the input it kept with the kernel it used
+     * (so bit for bit the same), in a new array of the current scope: for owners whose forward output went into
+     * memory that was reused before the backward pass ({@link #forward(INDArray, Mode, INDArray)}).
+     */
+    public INDArray recomputeOutput() {
+        INDArray x = requireCached(cachedInput);
+        ActivationKernel impl = requireCached(cachedImpl);
+        return impl.forward(fn, x, gain, false, null, options()).y();
     }
 
     @Override

@@ -15,10 +15,11 @@ public class AvgPool2d extends AbstractLayer {
     private final int kernel;
     private final int stride;
     private final Padding padding;
-    private INDArray cachedInput;
+    private final KeptInput keptInput;
 
     public AvgPool2d(String name, int kernel, int stride, Padding padding) {
         super(name);
+        this.keptInput = new KeptInput(name);
         if (kernel <= 0 || stride <= 0) {
             throw new IllegalArgumentException("layer '" + name + "': kernel and stride must be positive");
         }
@@ -46,17 +47,29 @@ public class AvgPool2d extends AbstractLayer {
         }
         INDArray y = Nd4j.create(x.dataType(), outputShape(x.shape()));
         exec("avgpool2d", new INDArray[] {x}, y);
-        cachedInput = mode.isTraining() ? x : null;
+        keptInput.keep(mode.isTraining() ? x : null);
         return y;
+    }
+
+    /**
+     * Drops the input the last training forward pass kept (its memory is about to be reused); the backward pass
+     * then takes it again, {@link #backward(INDArray, INDArray)}.
+     */
+    public void releaseInput() {
+        keptInput.release();
     }
 
     @Override
     public INDArray backward(INDArray gradOut) {
-        return profileBackward(() -> backwardImpl(gradOut));
+        return profileBackward(() -> backwardImpl(gradOut, keptInput.get()));
     }
 
-    private INDArray backwardImpl(INDArray gradOut) {
-        INDArray x = requireCached(cachedInput);
+    /** The backward pass for a forward pass whose input was {@linkplain #releaseInput released}: {@code input} is it again. */
+    public INDArray backward(INDArray gradOut, INDArray input) {
+        return profileBackward(() -> backwardImpl(gradOut, keptInput.given(input)));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut, INDArray x) {
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
         INDArray dx = Nd4j.create(x.dataType(), x.shape());
         exec("avgpool2d_bp", new INDArray[] {x, gradOut}, dx);
@@ -72,6 +85,6 @@ public class AvgPool2d extends AbstractLayer {
 
     @Override
     public void clearCache() {
-        cachedInput = null;
+        keptInput.clear();
     }
 }

@@ -42,7 +42,7 @@ public class Conv2d extends AbstractLayer {
     protected final Parameter bias;
 
     private final ConvGeometry geometry;
-    private INDArray cachedInput;
+    private final KeptInput keptInput;
     private INDArray cachedKernel;
     /** The implementation the last training forward pass used; its backward pass uses the same. */
     private ConvolutionKernel cachedImpl;
@@ -64,6 +64,7 @@ public class Conv2d extends AbstractLayer {
         this.stride = stride;
         this.groups = groups;
         this.padding = padding;
+        this.keptInput = new KeptInput(name);
         this.geometry = new ConvGeometry(inChannels, outChannels, kernelSize, stride, padding, groups, withBias);
         long fanIn = (long) kernelSize * kernelSize * (inChannels / groups);
         INDArray w = Nd4j.randn(DataType.FLOAT, kernelSize, kernelSize, inChannels / groups, outChannels)
@@ -178,18 +179,31 @@ public class Conv2d extends AbstractLayer {
             });
             cachedKernel = null;
         }
-        cachedInput = mode.isTraining() ? x : null;
+        keptInput.keep(mode.isTraining() ? x : null);
         cachedImpl = mode.isTraining() ? impl : null;
         return y;
     }
 
-    @Override
-    public INDArray backward(INDArray gradOut) {
-        return profileBackward(() -> backwardImpl(gradOut));
+    /**
+     * Drops the input the last training forward pass kept, for an owner that reuses the input's memory before the
+     * backward pass (a {@link dev.nfnets.layers.memory.Scratch} view): that backward pass then takes the input
+     * again, {@link #backward(INDArray, INDArray)}.
+     */
+    public void releaseInput() {
+        keptInput.release();
     }
 
-    private INDArray backwardImpl(INDArray gradOut) {
-        INDArray x = requireCached(cachedInput);
+    @Override
+    public INDArray backward(INDArray gradOut) {
+        return profileBackward(() -> backwardImpl(gradOut, keptInput.get()));
+    }
+
+    /** The backward pass for a forward pass whose input was {@linkplain #releaseInput released}: {@code input} is it again. */
+    public INDArray backward(INDArray gradOut, INDArray input) {
+        return profileBackward(() -> backwardImpl(gradOut, keptInput.given(input)));
+    }
+
+    private INDArray backwardImpl(INDArray gradOut, INDArray x) {
         ConvolutionKernel impl = requireCached(cachedImpl);
         INDArray kernel = cachedKernel != null ? cachedKernel : kernelForBackward();
         Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
@@ -214,7 +228,7 @@ public class Conv2d extends AbstractLayer {
 
     @Override
     public void clearCache() {
-        cachedInput = null;
+        keptInput.clear();
         cachedKernel = null;
         cachedImpl = null;
     }

@@ -62,6 +62,9 @@ import java.util.function.Function;
  *     size</td></tr>
  * <tr><td>{@code nfnets.wsRecompute} ({@code NFNETS_WS_RECOMPUTE}, true)</td><td>recompute the standardised
  *     kernel in the backward pass instead of keeping it</td></tr>
+ * <tr><td>{@code nfnets.recomputeActivations} ({@code NFNETS_RECOMPUTE_ACTIVATIONS}, true)</td><td>training
+ *     writes the output of each activation that feeds a convolution into one buffer shared by all blocks and
+ *     recomputes it in the backward pass (bit for bit), instead of keeping it for the whole step</td></tr>
  * <tr><td>{@code nfnets.nestedScopes} ({@code NFNETS_NESTED_SCOPES}, true)</td><td>per-block child memory
  *     scopes inside a step scope</td></tr>
  * <tr><td>{@code nfnets.scopeOverallocation} ({@code NFNETS_SCOPE_OVERALLOCATION}, 0)</td><td>extra room
@@ -117,6 +120,7 @@ public final class NFNetsOptions implements Serializable {
     private final Gates activationGates;
     private final long activationGatesMaxMacs;
     private final boolean wsRecompute;
+    private final boolean recomputeActivations;
     private final boolean nestedScopes;
     private final double scopeOverallocation;
     private final long maxTensorBytes;
@@ -140,6 +144,7 @@ public final class NFNetsOptions implements Serializable {
         activationGates = Objects.requireNonNull(b.activationGates, "activationGates");
         activationGatesMaxMacs = nonNegative("activationGatesMaxMacs", b.activationGatesMaxMacs);
         wsRecompute = b.wsRecompute;
+        recomputeActivations = b.recomputeActivations;
         nestedScopes = b.nestedScopes;
         if (!(b.scopeOverallocation >= 0 && b.scopeOverallocation <= 10)) {
             throw new IllegalArgumentException("option nfnets.scopeOverallocation must be in [0, 10], got " + b.scopeOverallocation);
@@ -268,6 +273,14 @@ public final class NFNetsOptions implements Serializable {
     /** Whether WS convolutions recompute the standardised kernel in the backward pass. */
     public boolean wsRecompute() {
         return wsRecompute;
+    }
+
+    /**
+     * Whether training recomputes, in the backward pass, the activation outputs that feed convolutions instead of
+     * keeping them for the whole step (they share one buffer in the forward pass).
+     */
+    public boolean recomputeActivations() {
+        return recomputeActivations;
     }
 
     /** Whether step scopes open child scopes per block. */
@@ -515,6 +528,8 @@ public final class NFNetsOptions implements Serializable {
         key("activationGatesMaxMacs", o -> Long.toString(o.activationGatesMaxMacs),
                 (b, v, w) -> b.activationGatesMaxMacs(parseLong(v, w)));
         key("wsRecompute", o -> Boolean.toString(o.wsRecompute), (b, v, w) -> b.wsRecompute(parseBoolean(v, w)));
+        key("recomputeActivations", o -> Boolean.toString(o.recomputeActivations),
+                (b, v, w) -> b.recomputeActivations(parseBoolean(v, w)));
         key("nestedScopes", o -> Boolean.toString(o.nestedScopes), (b, v, w) -> b.nestedScopes(parseBoolean(v, w)));
         key("scopeOverallocation", o -> Double.toString(o.scopeOverallocation), (b, v, w) -> b.scopeOverallocation(parseDouble(v, w)));
         key("maxTensorBytes", o -> Long.toString(o.maxTensorBytes), (b, v, w) -> b.maxTensorBytes(parseLong(v, w)));
@@ -540,6 +555,7 @@ public final class NFNetsOptions implements Serializable {
         private Gates activationGates = Gates.AUTO;
         private long activationGatesMaxMacs = 100_000_000L;
         private boolean wsRecompute = true;
+        private boolean recomputeActivations = true;
         private boolean nestedScopes = true;
         private double scopeOverallocation = 0;
         private long maxTensorBytes = 0;
@@ -622,6 +638,11 @@ public final class NFNetsOptions implements Serializable {
 
         public Builder wsRecompute(boolean v) {
             wsRecompute = v;
+            return this;
+        }
+
+        public Builder recomputeActivations(boolean v) {
+            recomputeActivations = v;
             return this;
         }
 

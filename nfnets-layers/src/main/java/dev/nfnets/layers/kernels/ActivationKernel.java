@@ -27,9 +27,10 @@ public interface ActivationKernel {
 
     /**
      * {@code gain * f(x)}; {@code keepGate}: also return the gate for the backward pass (kernels without one return
-     * null); {@code inPlace}: the output may overwrite {@code x} (inference only).
+     * null); {@code out}: null for a new output array, else a whole c-order array of {@code x}'s shape and type
+     * that receives it ({@code x} itself in inference, or a {@link dev.nfnets.layers.memory.Scratch} view).
      */
-    Forward forward(Activation f, INDArray x, double gain, boolean keepGate, boolean inPlace, NFNetsOptions options);
+    Forward forward(Activation f, INDArray x, double gain, boolean keepGate, INDArray out, NFNetsOptions options);
 
     /** {@code gain * f'(x) * gradOut}, with the gate this kernel's forward kept (or null). */
     INDArray backward(Activation f, INDArray x, INDArray gate, INDArray gradOut, double gain, NFNetsOptions options);

@@ -21,9 +21,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public interface ChannelGateKernel {
     String name();
 
-    /** {@code x * gate}, into {@code x} itself when {@code inPlace}. */
-    default INDArray forward(INDArray x, INDArray gate, boolean inPlace, NFNetsOptions o) {
-        return inPlace ? x.muli(gate) : x.mul(gate);
+    /**
+     * {@code x * gate}: into a new array when {@code out} is null, else into {@code out} (an array of {@code x}'s
+     * shape: {@code x} itself in inference, or a {@link dev.nfnets.layers.memory.Scratch} view), which is returned.
+     */
+    default INDArray forward(INDArray x, INDArray gate, INDArray out, NFNetsOptions o) {
+        return out == null ? x.mul(gate) : out == x ? x.muli(gate) : x.mul(gate, out);
     }
 
     /** {@code scale * sum_hw(dy * x)}, shape {@code (N, C)}. */

@@ -26,18 +26,18 @@ public final class FloatGelu implements ActivationKernel {
      * as fast (docs/BENCHMARKS.md).
      */
     @Override
-    public Forward forward(Activation f, INDArray x, double gain, boolean keepGate, boolean inPlace, NFNetsOptions options) {
+    public Forward forward(Activation f, INDArray x, double gain, boolean keepGate, INDArray out, NFNetsOptions options) {
         OneDnnGelu.requireGelu(f);
         int n = (int) x.length();
         float k = (float) Activation.GELU_K;
         float c = (float) Activation.GELU_C;
         float g = (float) gain;
-        INDArray y = inPlace ? x : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+        INDArray y = out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
         INDArray s = keepGate ? Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c') : null;
         FloatBuffer[] in = {FloatKernels.floats(x)};
-        FloatBuffer[] out = keepGate ? new FloatBuffer[] {FloatKernels.floats(y), FloatKernels.floats(s)}
+        FloatBuffer[] outs = keepGate ? new FloatBuffer[] {FloatKernels.floats(y), FloatKernels.floats(s)}
                 : new FloatBuffer[] {FloatKernels.floats(y)};
-        FloatKernels.map(n, in, out, (i, o, d, m) -> {
+        FloatKernels.map(n, in, outs, (i, o, d, m) -> {
             float[] xa = i[0];
             float[] ya = o[0];
             float[] sa = o.length > 1 ? o[1] : ya;

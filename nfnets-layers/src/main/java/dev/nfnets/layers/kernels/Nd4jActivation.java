@@ -12,7 +12,7 @@ public final class Nd4jActivation implements ActivationKernel {
     }
 
     @Override
-    public Forward forward(Activation f, INDArray x, double gain, boolean keepGate, boolean inPlace, NFNetsOptions options) {
+    public Forward forward(Activation f, INDArray x, double gain, boolean keepGate, INDArray out, NFNetsOptions options) {
         INDArray y;
         INDArray gate = null;
         if (keepGate && f.hasGate()) {
@@ -22,7 +22,11 @@ public final class Nd4jActivation implements ActivationKernel {
         } else {
             y = f.apply(x);
         }
-        return new Forward(gain == 1.0 ? y : y.muli(gain), gate);
+        if (gain != 1.0) {
+            y.muli(gain);
+        }
+        // the reference ops allocate their result; one asked for elsewhere is a copy of it
+        return new Forward(out == null || out == x ? y : out.assign(y), gate);
     }
 
     @Override

@@ -17,9 +17,9 @@ public final class OneDnnGelu implements ActivationKernel {
     }
 
     @Override
-    public Forward forward(Activation f, INDArray x, double gain, boolean keepGate, boolean inPlace, NFNetsOptions options) {
+    public Forward forward(Activation f, INDArray x, double gain, boolean keepGate, INDArray out, NFNetsOptions options) {
         requireGelu(f);
-        INDArray y = inPlace ? x : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+        INDArray y = out != null ? out : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
         OneDnnEltwise.geluForward(x, y, (float) gain);
         return new Forward(y, null);
     }

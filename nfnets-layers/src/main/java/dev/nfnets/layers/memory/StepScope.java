@@ -213,10 +213,8 @@ public final class StepScope implements AutoCloseable {
                 if (out.length() > capacity || out.dataType() != buffer.dataType()) {
                     return out.leverageTo(parentId, true);
                 }
-                INDArray view = (out.length() == capacity ? buffer
-                        : buffer.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, out.length())))
-                        .reshape('c', out.shape());
-                return view.assign(out);
+                // a whole array over the buffer's start, so the next call's kernels take their dense paths
+                return Scratch.prefix(buffer, out.shape()).assign(out);
             });
             if (result != null && within(result, buffer)) {
                 next = 1 - slot;

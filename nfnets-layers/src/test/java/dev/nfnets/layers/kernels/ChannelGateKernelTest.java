@@ -19,7 +19,7 @@ class ChannelGateKernelTest {
     private static final NFNetsOptions REFERENCE = NFNetsOptions.builder().kernels(NFNetsOptions.Kernels.REFERENCE).build();
 
     private static double loss(INDArray x, INDArray gate, INDArray r, INDArray q) {
-        INDArray y = ChannelGates.REFERENCE.forward(x, gate, false, REFERENCE);
+        INDArray y = ChannelGates.REFERENCE.forward(x, gate, null, REFERENCE);
         return y.mul(r).sumNumber().doubleValue() + x.mean(2, 3).mul(q).sumNumber().doubleValue();
     }
 

@@ -94,13 +94,13 @@ class KernelsTest {
         INDArray x = Nd4j.randn(DataType.FLOAT, 2, 8, 40, 40).muli(3);
         INDArray dy = Nd4j.randn(DataType.FLOAT, 2, 8, 40, 40);
         double gain = 1.7015043497085571;
-        ActivationKernel.Forward rf = Activations.REFERENCE.forward(Activation.GELU, x, gain, keepGate, false, REFERENCE);
+        ActivationKernel.Forward rf = Activations.REFERENCE.forward(Activation.GELU, x, gain, keepGate, null, REFERENCE);
         INDArray rd = Activations.REFERENCE.backward(Activation.GELU, x, rf.gate(), dy, gain, REFERENCE);
         assertSame(Activations.ONEDNN_GELU, Activations.choose(Activation.GELU, x, FAST));
         assertSame(Activations.FLOAT_GELU, Activations.choose(Activation.GELU, x, FAST.toBuilder().oneDnnEltwise(false).build()));
         assertSame(Activations.REFERENCE, Activations.choose(Activation.GELU, x, REFERENCE));
         for (ActivationKernel k : new ActivationKernel[] {Activations.FLOAT_GELU, Activations.ONEDNN_GELU}) {
-            ActivationKernel.Forward f = k.forward(Activation.GELU, x, gain, keepGate, false, FAST);
+            ActivationKernel.Forward f = k.forward(Activation.GELU, x, gain, keepGate, null, FAST);
             INDArray d = k.backward(Activation.GELU, x, f.gate(), dy, gain, FAST);
             assertTrue(relDiff(f.y(), rf.y()) < 2e-6, k.name() + " output differs by " + relDiff(f.y(), rf.y()));
             assertTrue(relDiff(d, rd) < 4e-6, k.name() + " gradient differs by " + relDiff(d, rd));
