@@ -82,6 +82,19 @@ class FloatKernelsTest {
         assertEquals("last range", e.getMessage());
     }
 
+    /** Passes in quick succession (ranges claimed by whichever thread comes first) each run every range once. */
+    @Test
+    void passesInQuickSuccessionRunEveryRangeOnce() {
+        FloatKernels.setThreads(2);
+        int n = 40_000;
+        java.util.concurrent.atomic.AtomicLong covered = new java.util.concurrent.atomic.AtomicLong();
+        for (int pass = 0; pass < 3000; pass++) {
+            covered.set(0);
+            FloatKernels.parallel(n, (from, to) -> covered.addAndGet(to - from));
+            assertEquals(n, covered.get(), "pass " + pass);
+        }
+    }
+
     /** Column sums do not depend on the thread count (each column is summed by one thread, rows in order). */
     @Test
     void columnSumsAreIndependentOfThreads() {
