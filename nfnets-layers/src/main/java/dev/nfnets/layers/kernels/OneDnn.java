@@ -133,9 +133,8 @@ final class OneDnn {
 
     /** A oneDNN memory over the array's native buffer (the array must be dense, c-order, offset 0). */
     static dnnl_memory memory(dnnl_memory_desc_t d, INDArray a) {
-        PointerPointer<?> pp = new PointerPointer<>(1);
-        check(dnnl_memory_create(pp, d, engine, a.data().addressPointer()), "memory");
-        dnnl_memory m = new dnnl_memory(pp.get(0));
+        check(dnnl_memory_create(HANDLE, d, engine, a.data().addressPointer()), "memory");
+        dnnl_memory m = new dnnl_memory(HANDLE.get(0));
         CALL_MEMORIES.add(m);
         return m;
     }
@@ -159,11 +158,23 @@ final class OneDnn {
     }
 
     static void exec(dnnl_primitive prim, int[] keys, dnnl_memory... mems) {
-        dnnl_exec_arg_t args = new dnnl_exec_arg_t(keys.length);
-        for (int i = 0; i < keys.length; i++) {
-            args.position(i).arg(keys[i]).memory(mems[i]);
+        if (keys.length > MAX_ARGS) {
+            throw new IllegalArgumentException("oneDNN: " + keys.length + " arguments, at most " + MAX_ARGS);
         }
-        args.position(0);
-        check(dnnl_primitive_execute(prim, stream, keys.length, args), "execute");
+        for (int i = 0; i < keys.length; i++) {
+            ARGS.position(i).arg(keys[i]).memory(mems[i]);
+        }
+        ARGS.position(0);
+        check(dnnl_primitive_execute(prim, stream, keys.length, ARGS), "execute");
     }
+
+    /**
+     * The handle slot of {@link #memory} and the argument list of {@link #exec}, allocated once and reused by every
+     * call (they run under this class's lock): a native allocation per memory object and per primitive call was
+     * hundreds per training step, and with JavaCPP's {@code maxPhysicalBytes} cap each allocation also reads the
+     * process's resident size from {@code /proc} (docs/BENCHMARKS.md, "Where the main thread waits").
+     */
+    private static final int MAX_ARGS = 8;
+    private static final PointerPointer<?> HANDLE = new PointerPointer<>(1).retainReference();
+    private static final dnnl_exec_arg_t ARGS = new dnnl_exec_arg_t(MAX_ARGS).retainReference();
 }
