@@ -167,7 +167,8 @@ public class NFBlock extends AbstractLayer {
         }
         cachedResidual = mode.isTraining() && !(recomputing && se != null) ? r : null;
         double scale = alpha * skipGain.value().getDouble(0);
-        // r is this block's own array: inference scales it in place; training keeps it for the skip gain's gradient
+        // r is this block's own array: inference scales it in place; training keeps it (or, in the scratch buffer,
+        // recomputes it) for the skip gain's gradient
         return (mode.isTraining() ? r.mul(scale) : r.muli(scale)).addi(shortcut);
     }
 
