@@ -19,6 +19,8 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
     private long seed;
     private long firstExample;
     private INDArray cachedMask;
+    /** The same mask per example, on the host (for {@link #reapplyInPlace}). */
+    private float[] cachedKeep;
 
     public StochasticDepth(String name, double rate) {
         super(name);
@@ -55,6 +57,7 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
     private INDArray apply(INDArray x, Mode mode, boolean inPlace) {
         if (!mode.isTraining() || rate == 0) {
             cachedMask = null;
+            cachedKeep = null;
             return x;
         }
         int n = (int) x.size(0);
@@ -67,11 +70,14 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
         java.util.Arrays.fill(shape, 1);
         shape[0] = n;
         cachedMask = Nd4j.create(m, shape, 'c').castTo(x.dataType());
-        if (!inPlace) {
-            return x.mul(cachedMask);
-        }
-        for (int i = 0; i < n; i++) {
-            if (m[i] == 0f) {
+        cachedKeep = m;
+        return inPlace ? zeroDropped(x, m) : x.mul(cachedMask);
+    }
+
+    /** Zeroes the examples of {@code x} whose mask value is 0 (the mask is 0 or 1); returns {@code x}. */
+    private static INDArray zeroDropped(INDArray x, float[] keep) {
+        for (int i = 0; i < keep.length; i++) {
+            if (keep[i] == 0f) {
                 x.slice(i).assign(0);
             }
         }
@@ -83,16 +89,11 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
      * {@link #forwardInPlace} did: for an owner that recomputes that pass's input. Returns {@code x}.
      */
     public INDArray reapplyInPlace(INDArray x) {
-        if (cachedMask == null) {
+        if (cachedKeep == null) {
             return x;
         }
-        Shapes.check(name(), "input", x, new long[] {cachedMask.size(0), -1, -1, -1});
-        for (int i = 0; i < x.size(0); i++) {
-            if (cachedMask.getFloat(i) == 0f) {
-                x.slice(i).assign(0);
-            }
-        }
-        return x;
+        Shapes.check(name(), "input", x, new long[] {cachedKeep.length, -1, -1, -1});
+        return zeroDropped(x, cachedKeep);
     }
 
     @Override
@@ -108,5 +109,6 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
     @Override
     public void clearCache() {
         cachedMask = null;
+        cachedKeep = null;
     }
 }
