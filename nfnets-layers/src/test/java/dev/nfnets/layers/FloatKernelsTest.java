@@ -63,7 +63,7 @@ class FloatKernelsTest {
         FloatKernels.setThreads(threads);
         int n = 100_003;
         int[] seen = new int[n];
-        FloatKernels.parallel(n, (from, to) -> {
+        FloatKernels.parallel(n, FloatKernels.PARALLEL_MIN, (from, to) -> {
             for (int i = from; i < to; i++) {
                 seen[i]++;
             }
@@ -74,7 +74,11 @@ class FloatKernelsTest {
         AtomicInteger calls = new AtomicInteger();
         FloatKernels.parallel(10, (from, to) -> calls.incrementAndGet());
         assertEquals(1, calls.get(), "small passes run on the calling thread");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> FloatKernels.parallel(n, (from, to) -> {
+        calls.set(0);
+        FloatKernels.parallel(n, FloatKernels.PARALLEL_MIN - 1, (from, to) -> calls.incrementAndGet());
+        assertEquals(1, calls.get(), "passes below the work threshold run on the calling thread");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> FloatKernels.parallel(n,
+                FloatKernels.PARALLEL_MIN, (from, to) -> {
             if (to == n) {
                 throw new IllegalStateException("last range");
             }
@@ -90,7 +94,7 @@ class FloatKernelsTest {
         java.util.concurrent.atomic.AtomicLong covered = new java.util.concurrent.atomic.AtomicLong();
         for (int pass = 0; pass < 3000; pass++) {
             covered.set(0);
-            FloatKernels.parallel(n, (from, to) -> covered.addAndGet(to - from));
+            FloatKernels.parallel(n, FloatKernels.PARALLEL_MIN, (from, to) -> covered.addAndGet(to - from));
             assertEquals(n, covered.get(), "pass " + pass);
         }
     }
@@ -98,15 +102,16 @@ class FloatKernelsTest {
     /** Column sums do not depend on the thread count (each column is summed by one thread, rows in order). */
     @Test
     void columnSumsAreIndependentOfThreads() {
-        INDArray m = Nd4j.randn(DataType.FLOAT, 700, 123);
+        int rows = FloatKernels.PARALLEL_MIN / 123 + 100; // enough work to run on several threads
+        INDArray m = Nd4j.randn(DataType.FLOAT, rows, 123);
         double[][] sums = new double[3][];
         double[][] squares = new double[3][];
         for (int t = 1; t <= 3; t++) {
             FloatKernels.setThreads(t);
             sums[t - 1] = new double[123];
             squares[t - 1] = new double[123];
-            FloatKernels.columnSums(FloatKernels.floats(m), 700, 123, sums[t - 1]);
-            FloatKernels.columnSquares(FloatKernels.floats(m), 700, 123, squares[t - 1]);
+            FloatKernels.columnSums(FloatKernels.floats(m), rows, 123, sums[t - 1]);
+            FloatKernels.columnSquares(FloatKernels.floats(m), rows, 123, squares[t - 1]);
         }
         assertArrayEquals(sums[0], sums[1], 0.0);
         assertArrayEquals(sums[0], sums[2], 0.0);
@@ -123,7 +128,7 @@ class FloatKernelsTest {
     /** {@link FloatKernels#map}: ragged chunks, in place, two outputs, the same on one thread and on two. */
     @Test
     void mapCoversEveryElementInPlaceOnAnyThreadCount() {
-        int n = 3 * FloatKernels.CHUNK + 1234 + (1 << 16);
+        int n = 3 * FloatKernels.CHUNK + 1234 + FloatKernels.PARALLEL_MIN / 3; // over the threshold with 3 buffers
         float[][] results = new float[2][];
         for (int t = 1; t <= 2; t++) {
             FloatKernels.setThreads(t);
