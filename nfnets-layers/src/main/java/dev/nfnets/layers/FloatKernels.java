@@ -314,7 +314,14 @@ public final class FloatKernels {
         /** {@code out1[c] += (a[r, c] - center[c])^2}. */
         CENTRED_SQUARES,
         /** {@code out1[c] += a[r, c]} and {@code out2[c] += a[r, c] (b[r, c] - center[c])}. */
-        SUM_AND_CENTRED_PRODUCT
+        SUM_AND_CENTRED_PRODUCT,
+        /**
+         * {@code out1[c] += d} and {@code out2[c] += d^2} with {@code d = a[r, c] - center[c]}: a column's mean and
+         * centred sum of squares in one pass, {@code mean = center + out1 / rows},
+         * {@code sum((a - mean)^2) = out2 - out1^2 / rows}; with a center near the column's values (its first
+         * entry, say) the subtraction loses no more than the centred pass's float partial sums do.
+         */
+        SHIFTED_SUM_AND_SQUARES
     }
 
     /** Rows summed in float before their partial sums are added to the double totals. */
@@ -331,6 +338,7 @@ public final class FloatKernels {
         parallel(cols, (long) rows * cols, (c0, c1) -> {
             int len = c1 - c0;
             float[] ra = new float[len];
+            boolean two = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT || kind == ColumnSum.SHIFTED_SUM_AND_SQUARES;
             float[] rb = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT ? new float[len] : null;
             float[] ctr = new float[len];
             if (center != null) {
@@ -368,13 +376,20 @@ public final class FloatKernels {
                                 p2[c] += ra[c] * (rb[c] - ctr[c]);
                             }
                         }
+                        case SHIFTED_SUM_AND_SQUARES -> {
+                            for (int c = 0; c < len; c++) {
+                                float d = ra[c] - ctr[c];
+                                p1[c] += d;
+                                p2[c] += d * d;
+                            }
+                        }
                     }
                 }
                 for (int c = 0; c < len; c++) {
                     out1[c0 + c] += p1[c];
                     p1[c] = 0f;
                 }
-                if (kind == ColumnSum.SUM_AND_CENTRED_PRODUCT) {
+                if (two) {
                     for (int c = 0; c < len; c++) {
                         out2[c0 + c] += p2[c];
                         p2[c] = 0f;

@@ -125,6 +125,51 @@ class FloatKernelsTest {
         }
     }
 
+    /**
+     * The one-pass mean and centred sum of squares, shifted by the first row, agree with the two-pass sums in double
+     * even when the columns sit far from zero (where unshifted sums of squares would cancel), on one thread or two.
+     */
+    @Test
+    void shiftedSumsGiveMeanAndCentredSquaresInOnePass() {
+        int cols = 37;
+        int rows = FloatKernels.PARALLEL_MIN / cols + 50;
+        INDArray m = Nd4j.randn(DataType.FLOAT, rows, cols).muli(0.05).addi(Nd4j.linspace(-300, 300, cols, DataType.FLOAT));
+        double[] x = m.castTo(DataType.DOUBLE).data().asDouble();
+        double[] first = new double[cols];
+        for (int c = 0; c < cols; c++) {
+            first[c] = x[c];
+        }
+        double[][] means = new double[2][cols];
+        double[][] squares = new double[2][cols];
+        for (int t = 1; t <= 2; t++) {
+            FloatKernels.setThreads(t);
+            double[] s1 = new double[cols];
+            double[] s2 = new double[cols];
+            FloatKernels.columnReduce(FloatKernels.ColumnSum.SHIFTED_SUM_AND_SQUARES, FloatKernels.floats(m), null, rows,
+                    cols, first, s1, s2);
+            for (int c = 0; c < cols; c++) {
+                means[t - 1][c] = first[c] + s1[c] / rows;
+                squares[t - 1][c] = s2[c] - s1[c] * s1[c] / rows;
+            }
+        }
+        assertArrayEquals(means[0], means[1], 0.0, "independent of the thread count");
+        assertArrayEquals(squares[0], squares[1], 0.0, "independent of the thread count");
+        for (int c = 0; c < cols; c++) {
+            double mean = 0;
+            for (int r = 0; r < rows; r++) {
+                mean += x[r * cols + c];
+            }
+            mean /= rows;
+            double sq = 0;
+            for (int r = 0; r < rows; r++) {
+                double d = x[r * cols + c] - mean;
+                sq += d * d;
+            }
+            assertEquals(mean, means[0][c], 1e-7 * Math.max(1, Math.abs(mean)), "mean of column " + c);
+            assertEquals(sq, squares[0][c], 1e-5 * sq, "centred squares of column " + c);
+        }
+    }
+
     /** {@link FloatKernels#map}: ragged chunks, in place, two outputs, the same on one thread and on two. */
     @Test
     void mapCoversEveryElementInPlaceOnAnyThreadCount() {

@@ -11,8 +11,8 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * Large dense FLOAT kernels: the host implementation's formula and rounding steps in three passes over the
- * kernel's native memory (column means, centred sums of squares, the standardised kernel), split over the cores
+ * Large dense FLOAT kernels: the host implementation's formula and rounding steps in two passes over the
+ * kernel's native memory (column means and centred sums of squares together, then the standardised kernel), split over the cores
  * by {@link FloatKernels}. Only per-channel numbers are kept for the backward pass, which recomputes
  * {@code W - mean} as it goes, and {@link #recompute} rebuilds the standardised kernel from them in one pass.
  * The backward pass reads {@code G} and {@code W} once for the per-channel sums and once more to add
@@ -39,13 +39,20 @@ public final class FloatWeightStandardization implements WeightStandardizationKe
         int out = (int) gain.length();
         FloatBuffer wb = FloatKernels.floats(kernel);
         double[] g = HostArrays.read(gain);
-        double[] mean = new double[out];
-        FloatKernels.columnSums(wb, n, out, mean);
+        // one pass for the mean and the centred sum of squares, shifted by the kernel's first row (values of the
+        // same spread as the column's, so nothing cancels): one read of the kernel fewer than mean-then-centred
+        double[] shift0 = new double[out];
         for (int c = 0; c < out; c++) {
-            mean[c] /= n;
+            shift0[c] = wb.get(c);
         }
+        double[] mean = new double[out];
         double[] sumSq = new double[out];
-        FloatKernels.columnReduce(FloatKernels.ColumnSum.CENTRED_SQUARES, wb, null, n, out, mean, sumSq, null);
+        FloatKernels.columnReduce(FloatKernels.ColumnSum.SHIFTED_SUM_AND_SQUARES, wb, null, n, out, shift0, mean, sumSq);
+        for (int c = 0; c < out; c++) {
+            double d = mean[c];
+            sumSq[c] = Math.max(0.0, sumSq[c] - d * d / n);
+            mean[c] = shift0[c] + d / n;
+        }
         double[] rsqrt = new double[out];
         double[] scale = new double[out];
         double[] shift = new double[out];
