@@ -311,15 +311,13 @@ public final class FloatKernels {
         SUM,
         /** {@code out1[c] += a[r, c]^2}. */
         SQUARES,
-        /** {@code out1[c] += (a[r, c] - center[c])^2}. */
-        CENTRED_SQUARES,
         /** {@code out1[c] += a[r, c]} and {@code out2[c] += a[r, c] (b[r, c] - center[c])}. */
         SUM_AND_CENTRED_PRODUCT,
         /**
          * {@code out1[c] += d} and {@code out2[c] += d^2} with {@code d = a[r, c] - center[c]}: a column's mean and
          * centred sum of squares in one pass, {@code mean = center + out1 / rows},
          * {@code sum((a - mean)^2) = out2 - out1^2 / rows}; with a center near the column's values (its first
-         * entry, say) the subtraction loses no more than the centred pass's float partial sums do.
+         * entry, say) the subtraction loses no more than a pass of centred squares after a pass for the mean would.
          */
         SHIFTED_SUM_AND_SQUARES
     }
@@ -361,12 +359,6 @@ public final class FloatKernels {
                         case SQUARES -> {
                             for (int c = 0; c < len; c++) {
                                 p1[c] += ra[c] * ra[c];
-                            }
-                        }
-                        case CENTRED_SQUARES -> {
-                            for (int c = 0; c < len; c++) {
-                                float d = ra[c] - ctr[c];
-                                p1[c] += d * d;
                             }
                         }
                         case SUM_AND_CENTRED_PRODUCT -> {

@@ -12,8 +12,8 @@ import java.util.Arrays;
 
 /**
  * Large dense FLOAT kernels: the host implementation's formula and rounding steps in two passes over the
- * kernel's native memory (column means and centred sums of squares together, then the standardised kernel), split over the cores
- * by {@link FloatKernels}. Only per-channel numbers are kept for the backward pass, which recomputes
+ * kernel's native memory (column means and centred sums of squares together, then the standardised kernel), split
+ * over the cores by {@link FloatKernels}. Only per-channel numbers are kept for the backward pass, which recomputes
  * {@code W - mean} as it goes, and {@link #recompute} rebuilds the standardised kernel from them in one pass.
  * The backward pass reads {@code G} and {@code W} once for the per-channel sums and once more to add
  * {@code dW} straight into the gradient buffer.
@@ -45,11 +45,13 @@ public final class FloatWeightStandardization implements WeightStandardizationKe
         for (int c = 0; c < out; c++) {
             shift0[c] = wb.get(c);
         }
-        double[] mean = new double[out];
+        double[] shiftedSum = new double[out];
         double[] sumSq = new double[out];
-        FloatKernels.columnReduce(FloatKernels.ColumnSum.SHIFTED_SUM_AND_SQUARES, wb, null, n, out, shift0, mean, sumSq);
+        FloatKernels.columnReduce(FloatKernels.ColumnSum.SHIFTED_SUM_AND_SQUARES, wb, null, n, out, shift0, shiftedSum,
+                sumSq);
+        double[] mean = new double[out];
         for (int c = 0; c < out; c++) {
-            double d = mean[c];
+            double d = shiftedSum[c];
             sumSq[c] = Math.max(0.0, sumSq[c] - d * d / n);
             mean[c] = shift0[c] + d / n;
         }
