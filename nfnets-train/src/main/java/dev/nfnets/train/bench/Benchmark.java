@@ -154,6 +154,42 @@ public final class Benchmark {
                 ProcStatus.readMemory()[0], env);
     }
 
+    /**
+     * Same-process A/B of one option ({@link dev.nfnets.layers.NFNetsOptions}, e.g. {@code onednnEltwiseMin}): one
+     * model, batch and optimizer; the warm-up and timed steps run with {@code key=valueA} and {@code key=valueB} in
+     * turn, A B B A A B B A..., so that the machine's drift between separate runs (10-30% here) falls on both alike.
+     * {@code o.steps()} timed steps in all, half with each value; the options are checked before the model is built.
+     */
+    public static AlternatingResult alternate(BenchmarkOptions o, String key, String valueA, String valueB) {
+        dev.nfnets.layers.NFNetsOptions base = dev.nfnets.layers.NFNetsOptions.defaults();
+        dev.nfnets.layers.NFNetsOptions[] opts = {base.toBuilderWith(Map.of(key, valueA)).build(),
+                base.toBuilderWith(Map.of(key, valueB)).build()};
+        if (o.steps() < 2) {
+            throw new IllegalArgumentException("alternating benchmark: at least 2 timed steps (one per value), got " + o.steps());
+        }
+        BenchEnvironment env = BenchEnvironment.current();
+        LOG.info("benchmark {} {} batch {} size {}: {} warm-up + {} steps, {} = {} / {} alternating",
+                o.config().name(), o.kind().label(), o.batch(), o.size(), o.warmup(), o.steps(), key, valueA, valueB);
+        BenchHarness h = new BenchHarness(o);
+        List<Double> a = new ArrayList<>();
+        List<Double> b = new ArrayList<>();
+        for (int i = 0; i < o.warmup() + o.steps(); i++) {
+            int side = (i / 2 + i) % 2; // A B B A ...
+            h.model.useOptions(opts[side]);
+            double ms = h.step(i);
+            if (i >= o.warmup()) {
+                (side == 0 ? a : b).add(ms);
+            }
+            LOG.debug("step {} ({}={}): {} ms", i + 1, key, side == 0 ? valueA : valueB, ms);
+        }
+        h.model.useOptions(base);
+        AlternatingResult r = new AlternatingResult(o, o.config().name(), key, valueA, valueB,
+                a.stream().mapToDouble(Double::doubleValue).toArray(), b.stream().mapToDouble(Double::doubleValue).toArray(), env);
+        LOG.info("benchmark {} {}: {}={} median {} ms, {}={} median {} ms", r.model(), o.kind().label(), key, valueA,
+                String.format(Locale.ROOT, "%.1f", r.medianA()), key, valueB, String.format(Locale.ROOT, "%.1f", r.medianB()));
+        return r;
+    }
+
     /** One line of JSON (Jackson). */
     public static String toJson(Map<String, Object> map) {
         try {

@@ -1,6 +1,7 @@
 package dev.nfnets.train.cli;
 
 import dev.nfnets.core.NFNetConfig;
+import dev.nfnets.train.bench.AlternatingResult;
 import dev.nfnets.train.bench.Benchmark;
 import dev.nfnets.train.bench.BenchmarkOptions;
 import dev.nfnets.train.bench.BenchmarkResult;
@@ -16,6 +17,7 @@ import java.util.concurrent.Callable;
  * <pre>
  *   nfnets bench --model f0 --batch 8 --size 192 --mode train --steps 10 --json
  *   nfnets bench --model f0 --size 128 --soak --steps 1000 --sample-every 50
+ *   nfnets bench --model f0 --size 128 --mode train --steps 20 --ab onednnEltwiseMin=16384,131072
  * </pre>
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -61,6 +63,11 @@ public final class BenchCommand implements Callable<Integer> {
             + " (self time per step, by layer kind and input shape)")
     boolean profile;
 
+    @Option(names = "--ab", paramLabel = "KEY=A,B", description = "same-process A/B of one option (a key of the options"
+            + " table, e.g. onednnEltwiseMin=16384,131072): the steps alternate between the two values, A B B A ..., and"
+            + " the median step time of each is reported; --steps counts both sides")
+    String ab;
+
     @Option(names = "--json", description = "print one JSON object instead of text")
     boolean json;
 
@@ -90,7 +97,24 @@ public final class BenchCommand implements Callable<Integer> {
         if (rerun.isPresent()) {
             return rerun.get();
         }
-        if (soak) {
+        if (ab != null) {
+            String[] kv = ab.split("=", 2);
+            String[] values = kv.length == 2 ? kv[1].split(",", -1) : new String[0];
+            if (kv[0].isBlank() || values.length != 2 || values[0].isBlank() || values[1].isBlank()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--ab: expected KEY=A,B (e.g. onednnEltwiseMin=16384,131072), got '" + ab + "'");
+            }
+            if (soak || profile) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ab: not with --soak or --profile");
+            }
+            AlternatingResult r;
+            try {
+                r = Benchmark.alternate(o, kv[0].trim(), values[0].trim(), values[1].trim());
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ab: " + e.getMessage());
+            }
+            System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
+        } else if (soak) {
             SoakResult r = Benchmark.soak(o, sampleEvery);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
         } else {

@@ -155,6 +155,40 @@ class BenchmarkTest {
         checkCommon(n, "train");
     }
 
+    /** The A/B of one option: both values get half the timed steps, in A B B A order, and the option is restored. */
+    @Test
+    void alternatingRunsHalfTheStepsWithEachValue() throws Exception {
+        AlternatingResult r = Benchmark.alternate(options(BenchmarkOptions.Kind.TRAIN).withSteps(4), "floatKernels", "true",
+                "false");
+        assertEquals(2, r.millisA().length);
+        assertEquals(2, r.millisB().length);
+        JsonNode n = JSON.readTree(Benchmark.toJson(r.toMap()));
+        assertEquals("floatKernels", n.get("option").asText());
+        assertEquals("true", n.get("a").asText());
+        assertEquals("false", n.get("b").asText());
+        positiveFinite(n, "median_ms_a");
+        positiveFinite(n, "median_ms_b");
+        positiveFinite(n, "ratio_b_a");
+        assertEquals(2, n.get("step_ms_b").size());
+        assertTrue(r.render().contains("floatKernels=false"), r.render());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Benchmark.alternate(options(BenchmarkOptions.Kind.TRAIN), "noSuchOption", "1", "2"));
+        assertTrue(e.getMessage().contains("noSuchOption"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> Benchmark.alternate(options(BenchmarkOptions.Kind.TRAIN).withSteps(1), "floatKernels", "true", "false"));
+    }
+
+    @Test
+    void commandRejectsAMalformedAb(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("tiny.json");
+        Files.writeString(cfg, ConfigJson.toJson(tiny()));
+        for (String ab : new String[] {"floatKernels", "floatKernels=true", "=1,2", "floatKernels=true,", "noSuchOption=1,2"}) {
+            int code = BenchMain.execute("--model", cfg.toString(), "--batch", "2", "--size", "16", "--mode", "train",
+                    "--warmup", "0", "--steps", "2", "--ab", ab);
+            assertTrue(code != 0, "--ab " + ab + " was accepted");
+        }
+    }
+
     @Test
     void rejectsBadOptions() {
         assertThrows(IllegalArgumentException.class, () -> BenchmarkOptions.Kind.parse("backward"));
