@@ -26,12 +26,11 @@ import java.util.concurrent.Executors;
  */
 public final class FloatKernels {
     /**
-     * Below this much work (elements times the buffers a pass reads and writes) a pass runs on the calling thread
-     * only. Handing a pass to the pool's worker costs about 100 us here (waking it and waiting for its last range);
-     * a single thread streams about 4 MB of floats in that time. F0 training at 128 px, batch 8 (2 cores, alternating
-     * runs of {@code ./nfnets bench --mode train --steps 6 --warmup 3}, median ms per step): a threshold of 32K
-     * 1114/1255/1152, 512K 1084/1223/1069, 1M 1046/1235/1082 against 512K 1139/1276/1136; one thread for every pass
-     * was no better than 1M (docs/BENCHMARKS.md).
+     * Below this much work (the pass's size as its caller counts it: elements, or elements times buffers) a pass runs
+     * on the calling thread only. Handing a pass to the pool's worker costs about 100 us here (waking it and waiting
+     * for its last range), in which one thread streams about 4 MB of floats. Stepping F0 at 128 px, batch 8, with
+     * this threshold at 1M and at 32K in turn in one process: 1023 against 1030 ms per step (F1: 1893 against 1868),
+     * the same speed with far fewer hand-offs to the worker (docs/BENCHMARKS.md).
      */
     static final int PARALLEL_MIN = 1 << 20;
 
