@@ -1,6 +1,5 @@
 package dev.nfnets.train.bench;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -27,14 +26,7 @@ public record AlternatingResult(BenchmarkOptions options, String model, String k
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("impl", "nfnets-java");
-        m.put("model", model);
-        m.put("mode", options.kind().label());
-        m.put("batch", options.batch());
-        m.put("size", options.size());
-        m.put("warmup", options.warmup());
-        m.put("steps", options.steps());
+        Map<String, Object> m = Benchmark.header(options, model, options.kind().label());
         m.put("option", key);
         m.put("a", valueA);
         m.put("b", valueB);

@@ -190,6 +190,19 @@ public final class Benchmark {
         return r;
     }
 
+    /** The leading fields of every result's JSON: implementation, model, mode, batch, size, warm-up and timed steps. */
+    static Map<String, Object> header(BenchmarkOptions o, String model, String mode) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("impl", "nfnets-java");
+        m.put("model", model);
+        m.put("mode", mode);
+        m.put("batch", o.batch());
+        m.put("size", o.size());
+        m.put("warmup", o.warmup());
+        m.put("steps", o.steps());
+        return m;
+    }
+
     /** One line of JSON (Jackson). */
     public static String toJson(Map<String, Object> map) {
         try {

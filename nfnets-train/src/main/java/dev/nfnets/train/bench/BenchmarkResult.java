@@ -48,14 +48,7 @@ public record BenchmarkResult(BenchmarkOptions options, String model, long param
 
     /** Every field, snake_case keys, in a stable order (the {@code --json} output). */
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("impl", "nfnets-java");
-        m.put("model", model);
-        m.put("mode", options.kind().label());
-        m.put("batch", options.batch());
-        m.put("size", options.size());
-        m.put("warmup", options.warmup());
-        m.put("steps", options.steps());
+        Map<String, Object> m = Benchmark.header(options, model, options.kind().label());
         m.put("seed", options.seed());
         m.put("params", params);
         m.put("macs_per_image", macsPerImage);

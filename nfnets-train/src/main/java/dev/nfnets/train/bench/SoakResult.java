@@ -35,14 +35,7 @@ public record SoakResult(BenchmarkOptions options, String model, int sampleEvery
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("impl", "nfnets-java");
-        m.put("model", model);
-        m.put("mode", "soak");
-        m.put("batch", options.batch());
-        m.put("size", options.size());
-        m.put("warmup", options.warmup());
-        m.put("steps", options.steps());
+        Map<String, Object> m = Benchmark.header(options, model, "soak");
         m.put("sample_every", sampleEvery);
         m.put("median_ms", Benchmark.round(medianMillis));
         m.put("images_per_sec", options.batch() * 1000.0 / medianMillis);
