@@ -18,8 +18,7 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
     private final double rate;
     private long seed;
     private long firstExample;
-    private INDArray cachedMask;
-    /** The same mask per example, on the host (for {@link #reapplyInPlace}). */
+    /** The last training forward pass's mask, one 0 or 1 per example; null when nothing was dropped or kept. */
     private float[] cachedKeep;
 
     public StochasticDepth(String name, double rate) {
@@ -56,7 +55,6 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
 
     private INDArray apply(INDArray x, Mode mode, boolean inPlace) {
         if (!mode.isTraining() || rate == 0) {
-            cachedMask = null;
             cachedKeep = null;
             return x;
         }
@@ -66,12 +64,16 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
         for (int i = 0; i < n; i++) {
             m[i] = (float) Math.floor(keep + Stochastic.exampleRandom(seed, firstExample + i).nextDouble());
         }
-        long[] shape = new long[x.rank()];
-        java.util.Arrays.fill(shape, 1);
-        shape[0] = n;
-        cachedMask = Nd4j.create(m, shape, 'c').castTo(x.dataType());
         cachedKeep = m;
-        return inPlace ? zeroDropped(x, m) : x.mul(cachedMask);
+        return inPlace ? zeroDropped(x, m) : x.mul(maskFor(x, m));
+    }
+
+    /** The mask as an array {@code (n, 1, ..., 1)} of {@code a}'s rank and data type, broadcast over each example. */
+    private static INDArray maskFor(INDArray a, float[] keep) {
+        long[] shape = new long[a.rank()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = keep.length;
+        return Nd4j.create(keep, shape, 'c').castTo(a.dataType());
     }
 
     /** Zeroes the examples of {@code x} whose mask value is 0 (the mask is 0 or 1); returns {@code x}. */
@@ -98,7 +100,7 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
 
     @Override
     public INDArray backward(INDArray gradOut) {
-        return cachedMask == null ? gradOut : gradOut.mul(cachedMask);
+        return cachedKeep == null ? gradOut : gradOut.mul(maskFor(gradOut, cachedKeep));
     }
 
     @Override
@@ -108,7 +110,6 @@ public class StochasticDepth extends AbstractLayer implements Stochastic {
 
     @Override
     public void clearCache() {
-        cachedMask = null;
         cachedKeep = null;
     }
 }

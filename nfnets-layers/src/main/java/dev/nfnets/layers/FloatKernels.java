@@ -332,10 +332,10 @@ public final class FloatKernels {
      */
     public static void columnReduce(ColumnSum kind, FloatBuffer a, FloatBuffer b, int rows, int cols, double[] center,
                                     double[] out1, double[] out2) {
+        boolean two = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT || kind == ColumnSum.SHIFTED_SUM_AND_SQUARES;
         parallel(cols, (long) rows * cols, (c0, c1) -> {
             int len = c1 - c0;
             float[] ra = new float[len];
-            boolean two = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT || kind == ColumnSum.SHIFTED_SUM_AND_SQUARES;
             float[] rb = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT ? new float[len] : null;
             float[] ctr = new float[len];
             if (center != null) {

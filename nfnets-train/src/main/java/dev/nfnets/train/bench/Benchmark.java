@@ -162,8 +162,7 @@ public final class Benchmark {
      */
     public static AlternatingResult alternate(BenchmarkOptions o, String key, String valueA, String valueB) {
         dev.nfnets.layers.NFNetsOptions base = dev.nfnets.layers.NFNetsOptions.defaults();
-        dev.nfnets.layers.NFNetsOptions[] opts = {base.toBuilderWith(Map.of(key, valueA)).build(),
-                base.toBuilderWith(Map.of(key, valueB)).build()};
+        dev.nfnets.layers.NFNetsOptions[] opts = alternatives(key, valueA, valueB);
         if (o.steps() < 2) {
             throw new IllegalArgumentException("alternating benchmark: at least 2 timed steps (one per value), got " + o.steps());
         }
@@ -188,6 +187,16 @@ public final class Benchmark {
         LOG.info("benchmark {} {}: {}={} median {} ms, {}={} median {} ms", r.model(), o.kind().label(), key, valueA,
                 String.format(Locale.ROOT, "%.1f", r.medianA()), key, valueB, String.format(Locale.ROOT, "%.1f", r.medianB()));
         return r;
+    }
+
+    /**
+     * The defaults with {@code key} set to {@code valueA} and to {@code valueB}: an unknown key or a value the option
+     * does not take fails here, with a message naming it, before any model is built.
+     */
+    public static dev.nfnets.layers.NFNetsOptions[] alternatives(String key, String valueA, String valueB) {
+        dev.nfnets.layers.NFNetsOptions base = dev.nfnets.layers.NFNetsOptions.defaults();
+        return new dev.nfnets.layers.NFNetsOptions[] {base.toBuilderWith(Map.of(key, valueA)).build(),
+                base.toBuilderWith(Map.of(key, valueB)).build()};
     }
 
     /** The leading fields of every result's JSON: implementation, model, mode, batch, size, warm-up and timed steps. */

@@ -79,10 +79,31 @@ public final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** {@code --ab KEY=A,B} as {key, A, B}, checked (form, option, values, other flags) before anything runs. */
+    private String[] parseAb() {
+        String[] kv = ab.split("=", 2);
+        String[] values = kv.length == 2 ? kv[1].split(",", -1) : new String[0];
+        if (kv[0].isBlank() || values.length != 2 || values[0].isBlank() || values[1].isBlank()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ab: expected KEY=A,B (e.g. onednnEltwiseMin=16384,131072), got '" + ab + "'");
+        }
+        if (soak || profile) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ab: not with --soak or --profile");
+        }
+        String[] args = {kv[0].trim(), values[0].trim(), values[1].trim()};
+        try {
+            Benchmark.alternatives(args[0], args[1], args[2]);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ab: " + e.getMessage());
+        }
+        return args;
+    }
+
     @Override
     public Integer call() throws Exception {
         OptionChecks.check(spec, java.util.Set.of("--batch", "--steps", "--sample-every", "--classes"), java.util.Set.of("--seed"));
         OptionChecks.checkSize(spec, "--size", size);
+        String[] abArgs = ab == null ? null : parseAb();
         NFNetConfig c = Models.resolve(model);
         if (classes != null) {
             c = NFNetConfig.builder(c).numClasses(classes).build();
@@ -97,22 +118,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (rerun.isPresent()) {
             return rerun.get();
         }
-        if (ab != null) {
-            String[] kv = ab.split("=", 2);
-            String[] values = kv.length == 2 ? kv[1].split(",", -1) : new String[0];
-            if (kv[0].isBlank() || values.length != 2 || values[0].isBlank() || values[1].isBlank()) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                        "--ab: expected KEY=A,B (e.g. onednnEltwiseMin=16384,131072), got '" + ab + "'");
-            }
-            if (soak || profile) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ab: not with --soak or --profile");
-            }
-            AlternatingResult r;
-            try {
-                r = Benchmark.alternate(o, kv[0].trim(), values[0].trim(), values[1].trim());
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ab: " + e.getMessage());
-            }
+        if (abArgs != null) {
+            AlternatingResult r = Benchmark.alternate(o, abArgs[0], abArgs[1], abArgs[2]);
             System.out.print(json ? Benchmark.toJson(r.toMap()) + System.lineSeparator() : r.render());
         } else if (soak) {
             SoakResult r = Benchmark.soak(o, sampleEvery);
