@@ -1,6 +1,7 @@
 package dev.nfnets.core;
 
 import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.NFNetsOptions;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.SoftmaxCrossEntropy;
@@ -14,7 +15,8 @@ import java.util.function.Consumer;
 
 /**
  * One training step of an {@link NFNet}, in the order that matters, inside one {@link StepScope} opened with the
- * model's options: forward (TRAIN), loss, backward, clear the layers' caches, then the optimizer (AGC + SGD, say),
+ * model's options: forward (TRAIN), loss, backward, clear the layers' caches, then the optimizer (AGC + SGD, say,
+ * running with the model's options as they are at that step),
  * an after-update hook (the EMA), and zeroed gradients. The trainer, the benchmark, the examples and the
  * reference check all run this class, so the order is written once.
  *
@@ -40,6 +42,8 @@ public final class TrainStep {
     private final Consumer<Map<String, Parameter>> afterGradients;
     private final Consumer<Map<String, Parameter>> afterUpdate;
     private final Map<String, Parameter> params;
+    /** The model options the optimizer was last given; a model whose options change passes them on at the next update. */
+    private NFNetsOptions optimizerOptions;
 
     /** Sees the logits and the loss inside the step scope (they are invalid after it); may throw to abort the step. */
     @FunctionalInterface
@@ -61,7 +65,8 @@ public final class TrainStep {
         this.afterUpdate = b.afterUpdate;
         this.params = model.namedParameters();
         if (optimizer != null) {
-            optimizer.useOptions(model.options());
+            optimizerOptions = model.options();
+            optimizer.useOptions(optimizerOptions);
         }
     }
 
@@ -189,6 +194,13 @@ public final class TrainStep {
     }
 
     private void update() {
+        // the optimizer's kernels follow the model's options: a model given new options (NFNet#useOptions, the
+        // benchmark's same-process A/B) updates with them from its next step on, not with the ones of the build
+        NFNetsOptions current = model.options();
+        if (current != optimizerOptions) {
+            optimizer.useOptions(current);
+            optimizerOptions = current;
+        }
         if (afterGradients != null) {
             afterGradients.accept(params);   // the whole step's gradient, whoever computed it
         }
