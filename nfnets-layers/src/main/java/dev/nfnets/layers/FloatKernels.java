@@ -20,8 +20,8 @@ import java.util.concurrent.Executors;
  * accumulating per-column sums in double precision, and writes nothing it does not need. Measured in
  * docs/BENCHMARKS.md (commit 56db787, 2026-11-30).
  *
- * <p>Results do not depend on the thread count: column sums are split by columns (each column is summed by
- * one thread, rows in order), element-wise passes by ranges. The option {@code nfnets.floatKernels=false}
+ * <p>Results do not depend on the thread count: column sums are split by blocks of rows whose partial sums are
+ * added in block order, element-wise passes by ranges. The option {@code nfnets.floatKernels=false}
  * ({@link NFNetsOptions#floatKernels()}) turns these paths off, for comparisons with the native ones.
  */
 public final class FloatKernels {
@@ -325,69 +325,126 @@ public final class FloatKernels {
     static final int ROW_BLOCK = 32;
 
     /**
-     * Per-column sums over the rows of c-order {@code (rows, cols)} matrices. Each thread takes a range of
-     * columns; each row segment is copied to a Java array and accumulated in float (loops the JIT vectorises:
-     * 2.4x faster than summing straight from the buffer in double), and every {@link #ROW_BLOCK} rows the float
-     * partials are added to the double totals. The order of additions does not depend on the thread count.
+     * Per-column sums over the rows of c-order {@code (rows, cols)} matrices. The rows go in blocks of
+     * {@link #ROW_BLOCK}: a block's rows are copied to a Java array one whole row at a time and accumulated per
+     * column in float (loops the JIT vectorises: 2.4x faster than summing straight from the buffer in double), and
+     * each block's float partials are added to the double totals in block order. With more than one thread the
+     * threads take ranges of blocks and keep each block's partials, which the caller then adds in block order: the
+     * same additions in the same order as on one thread, so the results do not depend on the thread count.
+     *
+     * <p>Why blocks of rows and not ranges of columns per thread: each thread then streams whole rows, where a column
+     * range read a short piece of every row and skipped the rest. For forty 1536 x 768 kernels on two threads, a sum
+     * of squares and the standardisation's backward sums over each took 55-63 ms by column ranges and 25-35 ms by
+     * row blocks (results bit for bit the same), and
+     * stepping F1 (128 px, batch 8) with the two splits in turn in one process gave 3-4% shorter steps
+     * (docs/BENCHMARKS.md).
      */
     public static void columnReduce(ColumnSum kind, FloatBuffer a, FloatBuffer b, int rows, int cols, double[] center,
                                     double[] out1, double[] out2) {
         boolean two = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT || kind == ColumnSum.SHIFTED_SUM_AND_SQUARES;
-        parallel(cols, (long) rows * cols, (c0, c1) -> {
-            int len = c1 - c0;
-            float[] ra = new float[len];
-            float[] rb = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT ? new float[len] : null;
-            float[] ctr = new float[len];
-            if (center != null) {
-                for (int c = 0; c < len; c++) {
-                    ctr[c] = (float) center[c0 + c];
+        float[] ctr = new float[cols];
+        if (center != null) {
+            for (int c = 0; c < cols; c++) {
+                ctr[c] = (float) center[c];
+            }
+        }
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        if (Math.min(threads(), blocks) <= 1 || (long) rows * cols < PARALLEL_MIN) {
+            float[] ra = new float[cols];
+            float[] rb = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT ? new float[cols] : null;
+            float[] p1 = new float[cols];
+            float[] p2 = two ? new float[cols] : null;
+            for (int blk = 0; blk < blocks; blk++) {
+                blockSums(kind, a, b, rows, cols, ctr, blk, ra, rb, p1, p2);
+                addTo(out1, p1, 0, cols);
+                if (two) {
+                    addTo(out2, p2, 0, cols);
                 }
             }
-            float[] p1 = new float[len];
-            float[] p2 = new float[len];
-            for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-                int r1 = Math.min(rows, r0 + ROW_BLOCK);
-                for (int r = r0; r < r1; r++) {
-                    a.get(r * cols + c0, ra, 0, len);
-                    switch (kind) {
-                        case SUM -> {
-                            for (int c = 0; c < len; c++) {
-                                p1[c] += ra[c];
-                            }
-                        }
-                        case SQUARES -> {
-                            for (int c = 0; c < len; c++) {
-                                p1[c] += ra[c] * ra[c];
-                            }
-                        }
-                        case SUM_AND_CENTRED_PRODUCT -> {
-                            b.get(r * cols + c0, rb, 0, len);
-                            for (int c = 0; c < len; c++) {
-                                p1[c] += ra[c];
-                                p2[c] += ra[c] * (rb[c] - ctr[c]);
-                            }
-                        }
-                        case SHIFTED_SUM_AND_SQUARES -> {
-                            for (int c = 0; c < len; c++) {
-                                float d = ra[c] - ctr[c];
-                                p1[c] += d;
-                                p2[c] += d * d;
-                            }
-                        }
-                    }
-                }
-                for (int c = 0; c < len; c++) {
-                    out1[c0 + c] += p1[c];
-                    p1[c] = 0f;
-                }
+            return;
+        }
+        int len = blocks * cols;
+        float[] partials = blockPartials(two ? 2 * len : len);
+        parallel(blocks, (long) rows * cols, (b0, b1) -> {
+            float[] ra = new float[cols];
+            float[] rb = kind == ColumnSum.SUM_AND_CENTRED_PRODUCT ? new float[cols] : null;
+            float[] p1 = new float[cols];
+            float[] p2 = two ? new float[cols] : null;
+            for (int blk = b0; blk < b1; blk++) {
+                blockSums(kind, a, b, rows, cols, ctr, blk, ra, rb, p1, p2);
+                System.arraycopy(p1, 0, partials, blk * cols, cols);
                 if (two) {
-                    for (int c = 0; c < len; c++) {
-                        out2[c0 + c] += p2[c];
-                        p2[c] = 0f;
-                    }
+                    System.arraycopy(p2, 0, partials, len + blk * cols, cols);
                 }
             }
         });
+        for (int blk = 0; blk < blocks; blk++) {
+            addTo(out1, partials, blk * cols, cols);
+            if (two) {
+                addTo(out2, partials, len + blk * cols, cols);
+            }
+        }
+    }
+
+    /** {@code out[c] += p[from + c]} for {@code c < cols}. */
+    private static void addTo(double[] out, float[] p, int from, int cols) {
+        for (int c = 0; c < cols; c++) {
+            out[c] += p[from + c];
+        }
+    }
+
+    /** The calling thread's array for the block partials of a {@link #columnReduce}, at least {@code n} long. */
+    private static float[] blockPartials(int n) {
+        float[] p = BLOCK_PARTIALS.get();
+        if (p.length < n) {
+            p = new float[n];
+            BLOCK_PARTIALS.set(p);
+        }
+        return p;
+    }
+
+    private static final ThreadLocal<float[]> BLOCK_PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * The float partial sums of row block {@code blk} into {@code p1} (and {@code p2}), rows in order; {@code ra}
+     * and {@code rb} hold one row. Every array is indexed from 0, so the JIT vectorises the loops.
+     */
+    private static void blockSums(ColumnSum kind, FloatBuffer a, FloatBuffer b, int rows, int cols, float[] ctr, int blk,
+                                  float[] ra, float[] rb, float[] p1, float[] p2) {
+        java.util.Arrays.fill(p1, 0f);
+        if (p2 != null) {
+            java.util.Arrays.fill(p2, 0f);
+        }
+        int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
+        for (int r = blk * ROW_BLOCK; r < r1; r++) {
+            a.get(r * cols, ra, 0, cols);
+            switch (kind) {
+                case SUM -> {
+                    for (int c = 0; c < cols; c++) {
+                        p1[c] += ra[c];
+                    }
+                }
+                case SQUARES -> {
+                    for (int c = 0; c < cols; c++) {
+                        p1[c] += ra[c] * ra[c];
+                    }
+                }
+                case SUM_AND_CENTRED_PRODUCT -> {
+                    b.get(r * cols, rb, 0, cols);
+                    for (int c = 0; c < cols; c++) {
+                        p1[c] += ra[c];
+                        p2[c] += ra[c] * (rb[c] - ctr[c]);
+                    }
+                }
+                case SHIFTED_SUM_AND_SQUARES -> {
+                    for (int c = 0; c < cols; c++) {
+                        float d = ra[c] - ctr[c];
+                        p1[c] += d;
+                        p2[c] += d * d;
+                    }
+                }
+            }
+        }
     }
 
     /** Per-column sums of a c-order {@code (rows, cols)} matrix: {@code sums[c] += a[r, c]}. */

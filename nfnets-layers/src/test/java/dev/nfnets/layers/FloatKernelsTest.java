@@ -99,29 +99,75 @@ class FloatKernelsTest {
         }
     }
 
-    /** Column sums do not depend on the thread count (each column is summed by one thread, rows in order). */
+    /**
+     * Every kind of column sum gives the same bits on one, two and three threads, and those bits are the documented
+     * order: float sums over blocks of {@link FloatKernels#ROW_BLOCK} rows, added in double block by block. The row
+     * count is not a multiple of the block, and the work is enough to run on several threads.
+     */
     @Test
     void columnSumsAreIndependentOfThreads() {
-        int rows = FloatKernels.PARALLEL_MIN / 123 + 100; // enough work to run on several threads
-        INDArray m = Nd4j.randn(DataType.FLOAT, rows, 123);
-        double[][] sums = new double[3][];
-        double[][] squares = new double[3][];
-        for (int t = 1; t <= 3; t++) {
-            FloatKernels.setThreads(t);
-            sums[t - 1] = new double[123];
-            squares[t - 1] = new double[123];
-            FloatKernels.columnSums(FloatKernels.floats(m), rows, 123, sums[t - 1]);
-            FloatKernels.columnSquares(FloatKernels.floats(m), rows, 123, squares[t - 1]);
+        int cols = 123;
+        int rows = FloatKernels.PARALLEL_MIN / cols + 100;
+        assertTrue(rows % FloatKernels.ROW_BLOCK != 0);
+        INDArray m = Nd4j.randn(DataType.FLOAT, rows, cols);
+        INDArray w = Nd4j.randn(DataType.FLOAT, rows, cols).addi(2);
+        double[] center = new double[cols];
+        for (int c = 0; c < cols; c++) {
+            center[c] = 2 + 0.01 * c;
         }
-        assertArrayEquals(sums[0], sums[1], 0.0);
-        assertArrayEquals(sums[0], sums[2], 0.0);
-        assertArrayEquals(squares[0], squares[2], 0.0);
+        float[] a = m.data().asFloat();
+        float[] bv = w.data().asFloat();
+        for (FloatKernels.ColumnSum kind : FloatKernels.ColumnSum.values()) {
+            double[] e1 = new double[cols];
+            double[] e2 = new double[cols];
+            for (int r0 = 0; r0 < rows; r0 += FloatKernels.ROW_BLOCK) {
+                float[] p1 = new float[cols];
+                float[] p2 = new float[cols];
+                for (int r = r0; r < Math.min(rows, r0 + FloatKernels.ROW_BLOCK); r++) {
+                    for (int c = 0; c < cols; c++) {
+                        float x = a[r * cols + c];
+                        switch (kind) {
+                            case SUM -> p1[c] += x;
+                            case SQUARES -> p1[c] += x * x;
+                            case SUM_AND_CENTRED_PRODUCT -> {
+                                p1[c] += x;
+                                p2[c] += x * (bv[r * cols + c] - (float) center[c]);
+                            }
+                            case SHIFTED_SUM_AND_SQUARES -> {
+                                float d = x - (float) center[c];
+                                p1[c] += d;
+                                p2[c] += d * d;
+                            }
+                        }
+                    }
+                }
+                for (int c = 0; c < cols; c++) {
+                    e1[c] += p1[c];
+                    e2[c] += p2[c];
+                }
+            }
+            for (int t = 1; t <= 3; t++) {
+                FloatKernels.setThreads(t);
+                double[] s1 = new double[cols];
+                double[] s2 = new double[cols];
+                FloatKernels.columnReduce(kind, FloatKernels.floats(m), FloatKernels.floats(w), rows, cols, center, s1, s2);
+                assertArrayEquals(e1, s1, 0.0, kind + " on " + t + " threads");
+                if (kind == FloatKernels.ColumnSum.SUM_AND_CENTRED_PRODUCT || kind == FloatKernels.ColumnSum.SHIFTED_SUM_AND_SQUARES) {
+                    assertArrayEquals(e2, s2, 0.0, kind + " (second sum) on " + t + " threads");
+                }
+            }
+        }
+        FloatKernels.setThreads(2);
+        double[] sums = new double[cols];
+        double[] squares = new double[cols];
+        FloatKernels.columnSums(FloatKernels.floats(m), rows, cols, sums);
+        FloatKernels.columnSquares(FloatKernels.floats(m), rows, cols, squares);
         // blocks of 32 rows are summed in float, the blocks in double: float rounding of ~32 terms at most
         double[] expected = m.castTo(DataType.DOUBLE).sum(0).toDoubleVector();
-        assertArrayEquals(expected, sums[0], 1e-4);
+        assertArrayEquals(expected, sums, 1e-4);
         double[] expectedSq = m.castTo(DataType.DOUBLE).mul(m.castTo(DataType.DOUBLE)).sum(0).toDoubleVector();
-        for (int c = 0; c < 123; c++) {
-            assertEquals(expectedSq[c], squares[0][c], 1e-6 * expectedSq[c], "column " + c);
+        for (int c = 0; c < cols; c++) {
+            assertEquals(expectedSq[c], squares[c], 1e-6 * expectedSq[c], "column " + c);
         }
     }
 
