@@ -28,11 +28,12 @@ public final class FloatKernels {
     /**
      * Below this much work (the pass's size as its caller counts it: elements, or elements times buffers) a pass runs
      * on the calling thread only. Handing a pass to the pool's worker costs about 100 us here (waking it and waiting
-     * for its last range), in which one thread streams about 4 MB of floats. Stepping F0 at 128 px, batch 8, with
-     * this threshold at 1M and at 32K in turn in one process: 1023 against 1030 ms per step (F1: 1893 against 1868),
-     * the same speed with far fewer hand-offs to the worker (docs/BENCHMARKS.md).
+     * for its last range), in which one thread streams about 4 MB of floats. While column sums split the columns
+     * over the threads (which made them slower on two threads than on one), 1M and 32K gave the same step time;
+     * since they split blocks of rows, 256K gives 1-5% shorter steps than 1M (F0 and F1 at 128 px, batch 8, the two
+     * thresholds in turn in one process) and 64K no more than 256K (docs/BENCHMARKS.md).
      */
-    static final int PARALLEL_MIN = 1 << 20;
+    static final int PARALLEL_MIN = 1 << 18;
 
     private static volatile int threads = -1;
     private static volatile ExecutorService pool;
