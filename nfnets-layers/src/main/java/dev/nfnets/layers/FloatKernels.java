@@ -336,9 +336,9 @@ public final class FloatKernels {
      * <p>Why blocks of rows and not ranges of columns per thread: each thread then streams whole rows, where a column
      * range read a short piece of every row and skipped the rest. For forty 1536 x 768 kernels on two threads, a sum
      * of squares and the standardisation's backward sums over each took 55-63 ms by column ranges and 25-35 ms by
-     * row blocks (results bit for bit the same), and
-     * stepping F1 (128 px, batch 8) with the two splits in turn in one process gave 3-4% shorter steps
-     * (docs/BENCHMARKS.md).
+     * row blocks (the same bits), and stepping F1 (128 px, batch 8) with the two splits in turn in one process gave
+     * steps about 4% shorter in three of four runs (docs/BENCHMARKS.md). Workers write their blocks' partials into
+     * the calling thread's array, so a pass must not start another on the same thread.
      */
     public static void columnReduce(ColumnSum kind, FloatBuffer a, FloatBuffer b, int rows, int cols, double[] center,
                                     double[] out1, double[] out2) {
