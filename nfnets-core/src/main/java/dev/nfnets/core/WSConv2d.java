@@ -31,6 +31,11 @@ public class WSConv2d extends Conv2d {
     private final double eps;
     /** What the last training forward pass kept (it names its implementation); null outside a training step. */
     private WeightStandardizationKernel.State state;
+    /**
+     * The weight's gradient buffer, lent while it holds no gradient, with the last training forward pass's
+     * standardised kernel in it; null when none was lent.
+     */
+    private Parameter.StaleGradLoan parked;
 
     public WSConv2d(String name, int in, int out, int kernel, int stride, int groups) {
         this(name, in, out, kernel, stride, groups, EPS);
@@ -61,10 +66,23 @@ public class WSConv2d extends Conv2d {
         return standardize(mode.isTraining());
     }
 
+    /** The standardised kernel; {@code keep}: for a training forward pass, whose state the backward pass reads. */
     private INDArray standardize(boolean keep) {
         WeightStandardizationKernel impl = WeightStandardizations.choose(weight.value(), gain.value(), options());
-        WeightStandardizationKernel.Forward f = impl.forward(weight.value(), gain.value(), eps, fanIn(), keep, options());
+        if (!keep) {
+            return impl.forward(weight.value(), gain.value(), eps, fanIn(), false, options()).standardized();
+        }
+        // a training step that does not keep the kernel in step memory (nfnets.wsRecompute) keeps it in the
+        // weight's gradient buffer, which holds nothing until the backward pass writes the gradient there (a step
+        // after zeroGrad); the backward pass then needs no second standardisation (NFNet-F1 at 128 px: one pass
+        // over 530 MB of kernels less per step). Not while gradients accumulate over several backward passes,
+        // nor when the implementation's state lives in the step memory that the convolution resets.
+        Parameter.StaleGradLoan loan = options().wsRecompute() && impl.stateOutlivesScope() ? weight.lendStaleGrad() : null;
+        WeightStandardizationKernel.Forward f = loan == null
+                ? impl.forward(weight.value(), gain.value(), eps, fanIn(), true, options())
+                : impl.forwardInto(weight.value(), gain.value(), eps, fanIn(), true, loan.buffer(), options());
         state = f.state();
+        parked = loan;
         return f.standardized();
     }
 
@@ -72,11 +90,16 @@ public class WSConv2d extends Conv2d {
     protected boolean keepsKernelForBackward() {
         // recomputing (for large FLOAT kernels one pass from the per-channel numbers the forward pass kept) saves
         // NFNet-F0 286 MB per training step for about 30 ms; the option nfnets.wsRecompute=false keeps the kernels
+        // in step memory. Where it can, the forward pass keeps them in the gradient buffers instead (standardize).
         return !options().wsRecompute();
     }
 
     @Override
     protected INDArray kernelForBackward() {
+        if (weight.holds(parked)) {
+            return parked.buffer();
+        }
+        parked = null;
         WeightStandardizationKernel.State s = requireState();
         WeightStandardizationKernel.Forward f = s.kernel().recompute(s, weight.value(), gain.value(), eps, fanIn(), options());
         state = f.state();
@@ -89,6 +112,7 @@ public class WSConv2d extends Conv2d {
         // a gradient marked zero is overwritten, not read (Parameter#gradIsZero): one pass over memory fewer
         boolean fresh = weight.gradIsZero();
         INDArray dKernel = weight.isFrozen() ? null : weight.gradForWriting();
+        parked = null; // the gradient is written over the standardised kernel
         INDArray dGain = s.kernel().backward(s, weight.value(), kernelGrad, dKernel, fresh, options());
         gain.accumulateGrad(dGain);
     }
@@ -104,5 +128,6 @@ public class WSConv2d extends Conv2d {
     public void clearCache() {
         super.clearCache();
         state = null;
+        parked = null;
     }
 }

@@ -1,6 +1,7 @@
 package dev.nfnets.core;
 
 import dev.nfnets.layers.Mode;
+import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.testing.GradientCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,5 +64,52 @@ class WSConv2dTest {
         c.weight().value().muli(7.5).addi(3);
         INDArray y2 = c.forward(x, Mode.EVAL);
         assertTrue(y1.equalsWithEps(y2, 1e-10));
+    }
+
+    /** dx, dW, dgain and dbias of one training step of {@code c} on {@code x} with output gradient {@code gy}. */
+    private static INDArray[] step(WSConv2d c, INDArray x, INDArray gy, boolean readGradBetween) {
+        for (dev.nfnets.layers.Parameter p : c.ownParameters()) {
+            p.zeroGrad();
+        }
+        try (StepScope ignored = StepScope.open("ws-test")) {
+            c.forward(x, Mode.TRAIN);
+            if (readGradBetween) {
+                c.weight().grad(); // ends the loan of the stale gradient buffer: the backward pass must recompute
+            }
+            INDArray dx = StepScope.detach(c.backward(gy));
+            // copies outside the scope: the gradient buffers are reused by the next step
+            return StepScope.outside(() -> new INDArray[] {dx, c.weight().grad().dup(), c.gain().grad().dup(),
+                    c.bias().grad().dup()});
+        }
+    }
+
+    @Test
+    void theStandardisedKernelKeptInTheGradientBufferGivesTheSameBits() {
+        // large enough for the float passes (over 65536 kernel elements), whose state outlives the step's child scopes
+        WSConv2d c = new WSConv2d("ws", 128, 64, 3, 1, 1);
+        c.gain().value().assign(Nd4j.rand(DataType.FLOAT, 64).addi(0.5));
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 128, 6, 6);
+        INDArray gy = Nd4j.randn(DataType.FLOAT, 2, 64, 6, 6);
+        dev.nfnets.layers.NFNetsOptions defaults = dev.nfnets.layers.NFNetsOptions.defaults();
+        assertTrue(defaults.wsRecompute(), "the default keeps no standardised kernel in step memory");
+
+        c.weight().zeroGrad();
+        try (StepScope ignored = StepScope.open("ws-test")) {
+            c.forward(x, Mode.TRAIN);
+            dev.nfnets.layers.Parameter.StaleGradLoan buffer = c.weight().lendStaleGrad();
+            assertTrue(buffer != null && c.weight().gradIsZero(), "the gradient still stands for zeros");
+            assertEquals(c.standardizedKernel(), buffer.buffer(), "the forward pass kept the standardised kernel there");
+            c.clearCache();
+        }
+        INDArray[] parked = step(c, x, gy, false);
+        INDArray[] recomputed = step(c, x, gy, true);
+        c.useOptions(defaults.toBuilder().wsRecompute(false).build());
+        INDArray[] kept = step(c, x, gy, false);
+        String[] names = {"dx", "dW", "dgain", "dbias"};
+        for (int i = 0; i < names.length; i++) {
+            assertEquals(kept[i], parked[i], names[i] + ": kept in step memory vs in the gradient buffer");
+            assertEquals(kept[i], recomputed[i], names[i] + ": kept in step memory vs recomputed after the loan ended");
+        }
+        assertTrue(parked[1].amaxNumber().doubleValue() > 0);
     }
 }

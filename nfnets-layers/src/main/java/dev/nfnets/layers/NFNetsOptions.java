@@ -60,8 +60,9 @@ import java.util.function.Function;
  * <tr><td>{@code nfnets.activationGatesMaxMacs} ({@code NFNETS_ACTIVATION_GATES_MAX_MACS}, 100000000)</td>
  *     <td>{@code auto} keeps the gates for models with fewer multiply-accumulates per image at the training
  *     size</td></tr>
- * <tr><td>{@code nfnets.wsRecompute} ({@code NFNETS_WS_RECOMPUTE}, true)</td><td>recompute the standardised
- *     kernel in the backward pass instead of keeping it</td></tr>
+ * <tr><td>{@code nfnets.wsRecompute} ({@code NFNETS_WS_RECOMPUTE}, true)</td><td>do not keep the standardised
+ *     kernel in step memory: keep it in the weight's gradient buffer while that holds no gradient, else recompute
+ *     it in the backward pass; {@code false} keeps it in step memory</td></tr>
  * <tr><td>{@code nfnets.recomputeActivations} ({@code NFNETS_RECOMPUTE_ACTIVATIONS}, true)</td><td>training
  *     writes the output of each activation that feeds a convolution into one buffer shared by all blocks and
  *     recomputes it in the backward pass (bit for bit), instead of keeping it for the whole step</td></tr>
@@ -270,7 +271,10 @@ public final class NFNetsOptions implements Serializable {
         return activationGatesMaxMacs;
     }
 
-    /** Whether WS convolutions recompute the standardised kernel in the backward pass. */
+    /**
+     * Whether WS convolutions keep the standardised kernel out of step memory (in the weight's gradient buffer while
+     * that holds no gradient, else recomputed in the backward pass).
+     */
     public boolean wsRecompute() {
         return wsRecompute;
     }

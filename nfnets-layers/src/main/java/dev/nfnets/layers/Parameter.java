@@ -36,6 +36,8 @@ public final class Parameter {
     /** {@link #grad} holds stale values that stand for zeros (see {@link #zeroGrad}). */
     private boolean gradZero;
     private INDArray grad;
+    /** Counts the calls that may write or replace {@link #grad}: a {@link StaleGradLoan} holds while it is unchanged. */
+    private long gradWrites;
     private boolean frozen;
 
     public Parameter(String name, INDArray value, Tag... tags) {
@@ -84,6 +86,7 @@ public final class Parameter {
             HostArrays.zero(g);
         }
         gradZero = false;
+        gradWrites++;
         return g;
     }
 
@@ -109,7 +112,42 @@ public final class Parameter {
             grad = g;
         }
         gradZero = false;
+        gradWrites++;
         return g;
+    }
+
+    /**
+     * The gradient buffer lent out while it holds no gradient ({@link #lendStaleGrad}); {@code writes} is the
+     * parameter's count of gradient writes when it was lent.
+     */
+    public record StaleGradLoan(INDArray buffer, long writes) {
+    }
+
+    /**
+     * Lends the gradient buffer while the gradient is marked zero ({@link #gradIsZero()}), so that the owning layer
+     * can keep data of the same shape and type in it until its backward pass writes the gradient: a
+     * weight-standardised convolution's standardised kernel, say, which would otherwise take a second
+     * kernel-sized array or be computed again. The buffer is allocated (uninitialised, outside any workspace) on
+     * first use, and stays marked zero. The loan ends when anything may write the gradient ({@link #grad()},
+     * {@link #gradForWriting()}, {@link #accumulateGrad}, {@link #setValue}); {@link #holds} tells. Returns null
+     * when the gradient is not marked zero (it holds a gradient being accumulated) or the parameter is frozen.
+     */
+    public StaleGradLoan lendStaleGrad() {
+        if (frozen || !gradIsZero()) {
+            return null;
+        }
+        if (grad == null) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                grad = Nd4j.createUninitialized(value.dataType(), value.shape(), 'c');
+            }
+        }
+        gradZero = true;
+        return new StaleGradLoan(grad, gradWrites);
+    }
+
+    /** Whether {@code loan} still holds: nothing may have written the gradient buffer since it was lent. */
+    public boolean holds(StaleGradLoan loan) {
+        return loan != null && loan.buffer() == grad && loan.writes() == gradWrites && gradZero;
     }
 
 
@@ -143,6 +181,7 @@ public final class Parameter {
             this.value = newValue.dup('c');
             this.grad = null;
             this.gradZero = false;
+            this.gradWrites++;
         }
     }
 

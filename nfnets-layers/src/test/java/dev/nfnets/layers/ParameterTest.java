@@ -84,4 +84,39 @@ class ParameterTest {
         fc.backward(dy);
         assertEquals(once, fc.parameter("weight").grad(), "after zeroGrad the stale values are overwritten");
     }
+
+    @Test
+    void aStaleGradientIsLentUntilAnythingMayWriteIt() {
+        Parameter p = new Parameter("w", Nd4j.ones(DataType.FLOAT, 4, 3), Tag.WEIGHT);
+        Parameter.StaleGradLoan loan = p.lendStaleGrad();
+        assertTrue(loan != null && p.holds(loan), "a parameter without a gradient lends a new buffer");
+        assertTrue(p.gradIsZero(), "the lent buffer still stands for zeros");
+        loan.buffer().assign(5f);
+        p.zeroGrad();
+        assertTrue(p.holds(loan), "zeroGrad only marks the buffer: the loan holds");
+        assertEquals(60.0, loan.buffer().sumNumber().doubleValue(), 0.0, "and the borrower's data is intact");
+        assertSame(loan.buffer(), p.gradForWriting(), "the loan is the gradient buffer itself");
+        assertFalse(p.holds(loan), "gradForWriting ends the loan");
+
+        p.zeroGrad();
+        Parameter.StaleGradLoan second = p.lendStaleGrad();
+        assertTrue(p.holds(second));
+        assertEquals(0.0, p.grad().amaxNumber().doubleValue(), 0.0, "reading the gradient writes the zeros");
+        assertFalse(p.holds(second), "grad() ends the loan");
+        assertFalse(p.holds(loan), "an ended loan stays ended");
+        assertEquals(null, p.lendStaleGrad(), "a gradient that is not marked zero is not lent");
+
+        p.zeroGrad();
+        Parameter.StaleGradLoan third = p.lendStaleGrad();
+        p.accumulateGrad(Nd4j.ones(DataType.FLOAT, 4, 3));
+        assertFalse(p.holds(third), "accumulating a gradient ends the loan");
+        p.zeroGrad();
+        Parameter.StaleGradLoan fourth = p.lendStaleGrad();
+        p.setValue(Nd4j.ones(DataType.FLOAT, 4, 3));
+        assertFalse(p.holds(fourth), "a new value ends the loan");
+        assertFalse(p.holds(null));
+
+        p.setFrozen(true);
+        assertEquals(null, p.lendStaleGrad(), "a frozen parameter lends nothing");
+    }
 }

@@ -3,6 +3,7 @@ package dev.nfnets.layers.kernels;
 import dev.nfnets.layers.FloatKernels;
 import dev.nfnets.layers.HostArrays;
 import dev.nfnets.layers.NFNetsOptions;
+import dev.nfnets.layers.Shapes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,6 +28,12 @@ public final class FloatWeightStandardization implements WeightStandardizationKe
     FloatWeightStandardization() {
     }
 
+    /** Its state holds per-channel Java arrays only. */
+    @Override
+    public boolean stateOutlivesScope() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "float";
@@ -34,6 +41,18 @@ public final class FloatWeightStandardization implements WeightStandardizationKe
 
     @Override
     public Forward forward(INDArray kernel, INDArray gain, double eps, long fanIn, boolean keep, NFNetsOptions o) {
+        return forwardInto(kernel, gain, eps, fanIn, keep, null, o);
+    }
+
+    /** {@link #forward}, written into {@code dest} (null: a new array), which must be dense. */
+    @Override
+    public Forward forwardInto(INDArray kernel, INDArray gain, double eps, long fanIn, boolean keep, INDArray dest,
+                               NFNetsOptions o) {
+        if (dest != null && (!FloatKernels.dense(dest) || dest.length() != kernel.length())) {
+            throw new IllegalArgumentException(name() + " weight standardisation: output " + Shapes.str(dest.shape())
+                    + " of " + dest.dataType() + " is not a whole c-order FLOAT array of the kernel's "
+                    + kernel.length() + " elements");
+        }
         WeightStandardizationKernel.checkShapes(name() + " weight standardisation", kernel, gain, fanIn);
         int n = (int) fanIn;
         int out = (int) gain.length();
@@ -67,24 +86,27 @@ public final class FloatWeightStandardization implements WeightStandardizationKe
             shift[c] = (float) ((float) mean[c] * scale[c]);
         }
         FloatState s = new FloatState(this, n, mean, scale, shift, rsqrt, g, active);
-        return new Forward(write(kernel, wb, s), keep ? s : null);
+        return new Forward(write(kernel, wb, s, dest), keep ? s : null);
     }
 
     @Override
     public Forward recompute(State state, INDArray kernel, INDArray gain, double eps, long fanIn, NFNetsOptions o) {
         FloatState s = WeightStandardizationKernel.stateOf(this, state, FloatState.class);
-        return new Forward(write(kernel, FloatKernels.floats(kernel), s), s);
+        return new Forward(write(kernel, FloatKernels.floats(kernel), s, null), s);
     }
 
-    /** {@code W * scale - mean * scale} per channel, rounded as the reference does, into a new kernel. */
-    private static INDArray write(INDArray kernel, FloatBuffer wb, FloatState s) {
+    /**
+     * {@code W * scale - mean * scale} per channel, rounded as the reference does, into {@code dest} (null: a new
+     * kernel).
+     */
+    private static INDArray write(INDArray kernel, FloatBuffer wb, FloatState s, INDArray dest) {
         int n = s.fanIn();
         int out = s.scale().length;
         // scale and shift are float values, so float arithmetic rounds exactly as (float) (w * scale) - shift
         // in double would, and the JIT vectorises it
         float[] scale = toFloats(s.scale());
         float[] shift = toFloats(s.shift());
-        INDArray result = Nd4j.createUninitialized(DataType.FLOAT, kernel.shape(), 'c');
+        INDArray result = dest != null ? dest : Nd4j.createUninitialized(DataType.FLOAT, kernel.shape(), 'c');
         FloatBuffer hb = FloatKernels.floats(result);
         FloatKernels.parallel(n, (long) n * out, (r0, r1) -> {
             float[] row = new float[out];

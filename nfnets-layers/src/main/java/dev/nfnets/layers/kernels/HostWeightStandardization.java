@@ -21,6 +21,12 @@ public final class HostWeightStandardization implements WeightStandardizationKer
     HostWeightStandardization() {
     }
 
+    /** Its state holds per-channel Java arrays only. */
+    @Override
+    public boolean stateOutlivesScope() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "host";

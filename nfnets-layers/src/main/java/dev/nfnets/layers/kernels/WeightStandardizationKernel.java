@@ -38,10 +38,30 @@ public interface WeightStandardizationKernel {
     String name();
 
     /**
+     * Whether this implementation's {@link State} holds only Java values (no arrays of a step scope), so that it
+     * stays valid after the scope its forward pass ran in is reset.
+     */
+    default boolean stateOutlivesScope() {
+        return false;
+    }
+
+    /**
      * Standardises {@code kernel} ({@code N * out} elements in c order, any shape) with the per-channel
      * {@code gain} ({@code out} elements); keeps a {@link State} when {@code keep}, else {@code state} is null.
      */
     Forward forward(INDArray kernel, INDArray gain, double eps, long fanIn, boolean keep, NFNetsOptions o);
+
+    /**
+     * {@link #forward} with the standardised kernel written into {@code out}, a whole c-order array of the kernel's
+     * shape and type, which the result holds. By default computed by {@link #forward} and copied; implementations
+     * for large kernels write it directly.
+     */
+    default Forward forwardInto(INDArray kernel, INDArray gain, double eps, long fanIn, boolean keep, INDArray out,
+                                NFNetsOptions o) {
+        Forward f = forward(kernel, gain, eps, fanIn, keep, o);
+        out.assign(f.standardized());
+        return new Forward(out, f.state());
+    }
 
     /**
      * The standardised kernel again, for a backward pass that did not keep it, from a state this implementation's
