@@ -99,7 +99,6 @@ public class WSConv2d extends Conv2d {
         if (weight.holds(parked)) {
             return parked.buffer();
         }
-        parked = null;
         WeightStandardizationKernel.State s = requireState();
         WeightStandardizationKernel.Forward f = s.kernel().recompute(s, weight.value(), gain.value(), eps, fanIn(), options());
         state = f.state();
@@ -112,7 +111,6 @@ public class WSConv2d extends Conv2d {
         // a gradient marked zero is overwritten, not read (Parameter#gradIsZero): one pass over memory fewer
         boolean fresh = weight.gradIsZero();
         INDArray dKernel = weight.isFrozen() ? null : weight.gradForWriting();
-        parked = null; // the gradient is written over the standardised kernel
         INDArray dGain = s.kernel().backward(s, weight.value(), kernelGrad, dKernel, fresh, options());
         gain.accumulateGrad(dGain);
     }

@@ -104,16 +104,20 @@ public final class Parameter {
      * true) or adds to it (otherwise); allocated uninitialised on first use, and no longer marked as zero.
      */
     public INDArray gradForWriting() {
-        INDArray g = grad;
-        if (g == null) {
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                g = Nd4j.createUninitialized(value.dataType(), value.shape(), 'c');
-            }
-            grad = g;
-        }
+        INDArray g = allocatedGrad();
         gradZero = false;
         gradWrites++;
         return g;
+    }
+
+    /** The gradient buffer, allocated uninitialised (outside any workspace) if there is none yet. */
+    private INDArray allocatedGrad() {
+        if (grad == null) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                grad = Nd4j.createUninitialized(value.dataType(), value.shape(), 'c');
+            }
+        }
+        return grad;
     }
 
     /**
@@ -136,13 +140,9 @@ public final class Parameter {
         if (frozen || !gradIsZero()) {
             return null;
         }
-        if (grad == null) {
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                grad = Nd4j.createUninitialized(value.dataType(), value.shape(), 'c');
-            }
-        }
+        INDArray g = allocatedGrad();
         gradZero = true;
-        return new StaleGradLoan(grad, gradWrites);
+        return new StaleGradLoan(g, gradWrites);
     }
 
     /** Whether {@code loan} still holds: nothing may have written the gradient buffer since it was lent. */
