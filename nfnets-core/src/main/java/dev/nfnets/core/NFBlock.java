@@ -4,11 +4,13 @@ import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Activation;
 import dev.nfnets.layers.ActivationLayer;
 import dev.nfnets.layers.AvgPool2d;
+import dev.nfnets.layers.ChannelBlocks;
 import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Padding;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Shapes;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.kernels.Convolutions;
 import dev.nfnets.layers.kernels.DoubleDotKernel;
 import dev.nfnets.layers.memory.Scratch;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -152,6 +154,13 @@ public class NFBlock extends AbstractLayer {
         } else {
             shortcut = x;
         }
+        // the activations between conv0 and conv2 stay in oneDNN's blocked layout where all four convolutions run
+        // on oneDNN (nfnets.channelBlocks): no reorders between them, the same bits
+        boolean blocked = options().channelBlocks() && ChannelBlocks.fits(spec.mid()) && Convolutions.allOnOneDnn(h, options());
+        conv0.channelBlocks(false, blocked);
+        conv1.channelBlocks(blocked, blocked);
+        conv1b.channelBlocks(blocked, blocked);
+        conv2.channelBlocks(blocked, false);
         INDArray r = conv0.forward(h, mode);
         release(conv0);
         r = convolve(conv1, activate(act1, r, mode), mode);

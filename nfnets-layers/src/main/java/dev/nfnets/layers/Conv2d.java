@@ -46,6 +46,11 @@ public class Conv2d extends AbstractLayer {
     private INDArray cachedKernel;
     /** The implementation the last training forward pass used; its backward pass uses the same. */
     private ConvolutionKernel cachedImpl;
+    /** Whether the owner passes input / takes output in {@link ChannelBlocks}' layout ({@link #channelBlocks}). */
+    private boolean blockedInput;
+    private boolean blockedOutput;
+    /** Whether the last training forward pass gave its output blocked (its output gradient must come so too). */
+    private boolean cachedBlockedOutput;
 
     public Conv2d(String name, int inChannels, int outChannels, int kernelSize, int stride, Padding padding,
                   int groups, boolean withBias) {
@@ -119,6 +124,33 @@ public class Conv2d extends AbstractLayer {
                 padding.outputSize(in[3], kernelSize, stride)};
     }
 
+    /**
+     * Lets the owner pass this layer's input ({@code input}) and take its output ({@code output}) in
+     * {@link ChannelBlocks}' 16-channel blocked layout, rank-5 arrays: for activations that go from one convolution
+     * to the next through element-wise layers only. The backward pass takes and gives gradients in the layout its
+     * forward pass took and gave. oneDNN's convolutions read and write that layout directly; the other kernels get
+     * NCHW copies, so the result is the same either way. Off by default; returns this layer.
+     */
+    public Conv2d channelBlocks(boolean input, boolean output) {
+        if ((input && !ChannelBlocks.fits(inChannels)) || (output && !ChannelBlocks.fits(outChannels))) {
+            throw new IllegalArgumentException("layer '" + name() + "': blocked activations need channel counts that are "
+                    + "multiples of " + ChannelBlocks.BLOCK + " (in=" + inChannels + ", out=" + outChannels + ")");
+        }
+        this.blockedInput = input;
+        this.blockedOutput = output;
+        return this;
+    }
+
+    /** Whether the input is taken in the blocked layout ({@link #channelBlocks}). */
+    public boolean takesBlockedInput() {
+        return blockedInput;
+    }
+
+    /** Whether the output is given in the blocked layout ({@link #channelBlocks}). */
+    public boolean givesBlockedOutput() {
+        return blockedOutput;
+    }
+
     /** The kernel actually convolved with; the stored weight by default. */
     protected INDArray effectiveKernel(Mode mode) {
         return weight.value();
@@ -149,39 +181,50 @@ public class Conv2d extends AbstractLayer {
     }
 
     private INDArray forwardImpl(INDArray x, Mode mode) {
-        checkInput(x, new long[] {-1, inChannels, -1, -1});
+        boolean xBlocked = ChannelBlocks.is(x);
+        if (xBlocked && !blockedInput) {
+            throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(x.shape())
+                    + " is in the 16-channel blocked layout, which this layer was not set to take (channelBlocks)");
+        }
+        long[] xs = ChannelBlocks.logicalShape(x);
+        Shapes.check(name(), "input", xs, new long[] {-1, inChannels, -1, -1});
         if (x.dataType() != weight.dataType()) {
             throw new IllegalArgumentException("layer '" + name() + "': input is " + x.dataType() + " but weights are "
                     + weight.dataType());
         }
-        if (padding == Padding.VALID && (x.size(2) < kernelSize || x.size(3) < kernelSize)) {
-            throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(x.shape())
+        if (padding == Padding.VALID && (xs[2] < kernelSize || xs[3] < kernelSize)) {
+            throw new IllegalArgumentException("layer '" + name() + "': input " + Shapes.str(xs)
                     + " is smaller than the " + kernelSize + "x" + kernelSize + " kernel with VALID padding");
         }
-        // every element is written by the convolution: no zero fill
-        INDArray y = Nd4j.createUninitialized(x.dataType(), outputShape(x.shape()));
         ConvolutionKernel impl = Convolutions.choose(geometry, x, options());
+        // oneDNN reads and writes the blocked layout itself; the other kernels get NCHW
+        boolean layoutsAsGiven = impl == Convolutions.ONEDNN;
+        boolean yBlocked = blockedOutput;
+        INDArray in = layoutsAsGiven ? x : ChannelBlocks.plain(x);
+        // every element is written by the convolution: no zero fill
+        INDArray y = ChannelBlocks.uninitialized(x.dataType(), outputShape(xs), yBlocked && layoutsAsGiven);
         INDArray b = bias == null ? null : bias.value();
         if (!mode.isTraining()) {
             // inference runs each block in its own child scope already (NFNet), reset after the block
-            impl.forward(geometry, x, effectiveKernel(mode), b, y, options());
+            impl.forward(geometry, in, effectiveKernel(mode), b, y, options());
             cachedKernel = null;
         } else if (keepsKernelForBackward()) {
             INDArray kernel = effectiveKernel(mode);
-            impl.forward(geometry, x, kernel, b, y, options());
+            impl.forward(geometry, in, kernel, b, y, options());
             cachedKernel = kernel;
         } else {
             // the kernel is not needed after this call: build it in a child scope that is reset on return, so
             // it does not stay in the step's workspace until the end of the step
             StepScope.nestedRun(() -> {
-                impl.forward(geometry, x, effectiveKernel(mode), b, y, options());
+                impl.forward(geometry, in, effectiveKernel(mode), b, y, options());
                 return null;
             });
             cachedKernel = null;
         }
         keptInput.keep(mode.isTraining() ? x : null);
         cachedImpl = mode.isTraining() ? impl : null;
-        return y;
+        cachedBlockedOutput = mode.isTraining() && yBlocked;
+        return yBlocked && !layoutsAsGiven ? ChannelBlocks.toBlocked(y) : y;
     }
 
     /**
@@ -206,15 +249,25 @@ public class Conv2d extends AbstractLayer {
     private INDArray backwardImpl(INDArray gradOut, INDArray x) {
         ConvolutionKernel impl = requireCached(cachedImpl);
         INDArray kernel = cachedKernel != null ? cachedKernel : kernelForBackward();
-        Shapes.check(name(), "output gradient", gradOut, outputShape(x.shape()));
-        INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
+        if (ChannelBlocks.is(gradOut) != cachedBlockedOutput) {
+            throw new IllegalArgumentException("layer '" + name() + "': output gradient " + Shapes.str(gradOut.shape())
+                    + (cachedBlockedOutput ? " must be in the 16-channel blocked layout its forward pass gave"
+                    : " must be NCHW, as its forward pass's output was"));
+        }
+        long[] xs = ChannelBlocks.logicalShape(x);
+        Shapes.check(name(), "output gradient", ChannelBlocks.logicalShape(gradOut), outputShape(xs));
+        boolean layoutsAsGiven = impl == Convolutions.ONEDNN;
+        boolean xBlocked = ChannelBlocks.is(x);
+        INDArray in = layoutsAsGiven ? x : ChannelBlocks.plain(x);
+        INDArray dy = layoutsAsGiven ? gradOut : ChannelBlocks.plain(gradOut);
+        INDArray dx = ChannelBlocks.uninitialized(x.dataType(), xs, xBlocked && layoutsAsGiven);
         INDArray dk = Nd4j.createUninitialized(kernel.dataType(), kernel.shape());
-        impl.backward(geometry, x, kernel, gradOut, dx, dk, options());
+        impl.backward(geometry, in, kernel, dy, dx, dk, options());
         if (bias != null) {
             accumulateBiasGrad(gradOut);
         }
         accumulateKernelGrad(dk);
-        return dx;
+        return xBlocked && !layoutsAsGiven ? ChannelBlocks.toBlocked(dx) : dx;
     }
 
     /** {@code dbias += sum of gradOut over batch and space}, through a {@link ChannelSumKernel}. */
@@ -231,11 +284,12 @@ public class Conv2d extends AbstractLayer {
         keptInput.clear();
         cachedKernel = null;
         cachedImpl = null;
+        cachedBlockedOutput = false;
     }
 
     @Override
     protected String profileKey(INDArray x) {
         return getClass().getSimpleName() + " " + kernelSize + "x" + kernelSize + "/" + stride
-                + (groups > 1 ? " g" + groups : "") + " " + inChannels + "->" + outChannels + " " + Shapes.str(x.shape());
+                + (groups > 1 ? " g" + groups : "") + " " + inChannels + "->" + outChannels + " " + Shapes.str(ChannelBlocks.logicalShape(x));
     }
 }

@@ -66,6 +66,9 @@ import java.util.function.Function;
  * <tr><td>{@code nfnets.recomputeActivations} ({@code NFNETS_RECOMPUTE_ACTIVATIONS}, true)</td><td>training
  *     writes the output of each activation that feeds a convolution into one buffer shared by all blocks and
  *     recomputes it in the backward pass (bit for bit), instead of keeping it for the whole step</td></tr>
+ * <tr><td>{@code nfnets.channelBlocks} ({@code NFNETS_CHANNEL_BLOCKS}, true)</td><td>the activations between an
+ *     NFNet block's convolutions stay in oneDNN's 16-channel blocked layout (FLOAT, channels a multiple of 16,
+ *     oneDNN convolutions), so those convolutions reorder nothing in or out; the same bits either way</td></tr>
  * <tr><td>{@code nfnets.nestedScopes} ({@code NFNETS_NESTED_SCOPES}, true)</td><td>per-block child memory
  *     scopes inside a step scope</td></tr>
  * <tr><td>{@code nfnets.scopeOverallocation} ({@code NFNETS_SCOPE_OVERALLOCATION}, 0)</td><td>extra room
@@ -123,6 +126,7 @@ public final class NFNetsOptions implements Serializable {
     private final boolean wsRecompute;
     private final boolean recomputeActivations;
     private final boolean nestedScopes;
+    private final boolean channelBlocks;
     private final double scopeOverallocation;
     private final long maxTensorBytes;
     private final long maxImagePixels;
@@ -147,6 +151,7 @@ public final class NFNetsOptions implements Serializable {
         wsRecompute = b.wsRecompute;
         recomputeActivations = b.recomputeActivations;
         nestedScopes = b.nestedScopes;
+        channelBlocks = b.channelBlocks;
         if (!(b.scopeOverallocation >= 0 && b.scopeOverallocation <= 10)) {
             throw new IllegalArgumentException("option nfnets.scopeOverallocation must be in [0, 10], got " + b.scopeOverallocation);
         }
@@ -285,6 +290,14 @@ public final class NFNetsOptions implements Serializable {
      */
     public boolean recomputeActivations() {
         return recomputeActivations;
+    }
+
+    /**
+     * Whether the activations between an NFNet block's convolutions stay in oneDNN's 16-channel blocked layout
+     * ({@link ChannelBlocks}) where the convolutions run on oneDNN.
+     */
+    public boolean channelBlocks() {
+        return channelBlocks;
     }
 
     /** Whether step scopes open child scopes per block. */
@@ -535,6 +548,7 @@ public final class NFNetsOptions implements Serializable {
         key("recomputeActivations", o -> Boolean.toString(o.recomputeActivations),
                 (b, v, w) -> b.recomputeActivations(parseBoolean(v, w)));
         key("nestedScopes", o -> Boolean.toString(o.nestedScopes), (b, v, w) -> b.nestedScopes(parseBoolean(v, w)));
+        key("channelBlocks", o -> Boolean.toString(o.channelBlocks), (b, v, w) -> b.channelBlocks(parseBoolean(v, w)));
         key("scopeOverallocation", o -> Double.toString(o.scopeOverallocation), (b, v, w) -> b.scopeOverallocation(parseDouble(v, w)));
         key("maxTensorBytes", o -> Long.toString(o.maxTensorBytes), (b, v, w) -> b.maxTensorBytes(parseLong(v, w)));
         key("maxImagePixels", o -> Long.toString(o.maxImagePixels), (b, v, w) -> b.maxImagePixels(parseLong(v, w)));
@@ -561,6 +575,7 @@ public final class NFNetsOptions implements Serializable {
         private boolean wsRecompute = true;
         private boolean recomputeActivations = true;
         private boolean nestedScopes = true;
+        private boolean channelBlocks = true;
         private double scopeOverallocation = 0;
         private long maxTensorBytes = 0;
         private long maxImagePixels = 100_000_000L;
@@ -647,6 +662,11 @@ public final class NFNetsOptions implements Serializable {
 
         public Builder recomputeActivations(boolean v) {
             recomputeActivations = v;
+            return this;
+        }
+
+        public Builder channelBlocks(boolean v) {
+            channelBlocks = v;
             return this;
         }
 

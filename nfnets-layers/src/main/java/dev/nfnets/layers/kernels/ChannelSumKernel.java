@@ -17,6 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public interface ChannelSumKernel {
     String name();
 
-    /** {@code into[c] += sum over n, h, w of a[n, c, h, w]}. */
+    /**
+     * {@code into[c] += sum over n, h, w of a[n, c, h, w]}; {@code a} may also be in {@link dev.nfnets.layers.ChannelBlocks}'
+     * blocked layout, which gives the same sums bit for bit.
+     */
     void accumulate(INDArray a, INDArray into, NFNetsOptions o);
 }

@@ -34,6 +34,17 @@ public final class Convolutions {
         return REFERENCE;
     }
 
+    /**
+     * Whether {@link #choose} gives oneDNN to every convolution, 1x1 ones included, of an input like {@code x}
+     * (its type and plane size): then activations between such convolutions can stay in
+     * {@link dev.nfnets.layers.ChannelBlocks}' layout at no cost ({@code nfnets.channelBlocks}).
+     */
+    public static boolean allOnOneDnn(INDArray x, NFNetsOptions o) {
+        long plane = dev.nfnets.layers.ChannelBlocks.is(x) || x.rank() == 4 ? x.size(2) * x.size(3) : Long.MAX_VALUE;
+        return o.oneDnnConv() && o.oneDnnPointwise() && plane <= o.oneDnnConvMaxPlane() && x.dataType() == DataType.FLOAT
+                && OneDnnConv.available() && Nd4j.getEnvironment().helpersAllowed();
+    }
+
     /** The array itself when it is whole and c-order, else a dense copy. */
     static INDArray dense(INDArray a) {
         return dev.nfnets.layers.Shapes.wholeInCOrder(a) ? a : a.dup('c');

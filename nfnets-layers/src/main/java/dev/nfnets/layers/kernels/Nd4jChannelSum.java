@@ -1,5 +1,6 @@
 package dev.nfnets.layers.kernels;
 
+import dev.nfnets.layers.ChannelBlocks;
 import dev.nfnets.layers.NFNetsOptions;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -15,6 +16,6 @@ public final class Nd4jChannelSum implements ChannelSumKernel {
 
     @Override
     public void accumulate(INDArray a, INDArray into, NFNetsOptions o) {
-        into.addi(a.sum(0, 2, 3).reshape(into.shape()));
+        into.addi(ChannelBlocks.plain(a).sum(0, 2, 3).reshape(into.shape()));
     }
 }

@@ -1,5 +1,6 @@
 package dev.nfnets.layers.kernels;
 
+import dev.nfnets.layers.ChannelBlocks;
 import dev.nfnets.layers.Padding;
 
 import java.util.HashMap;
@@ -25,7 +26,9 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * the blocked copies live in the step's memory scope (reused from step to step, no page faults), and the
  * output gradient is reordered once when both backward primitives use the same layout.
  *
- * <p>Kernels stay HWIO {@code (k, k, in/groups, out)}: oneDNN reads them through the {@code hwigo} tag.
+ * <p>Activations are NCHW, or blocked ({@link ChannelBlocks}: rank 5, oneDNN's {@code aBcd16b}) where the caller
+ * passes them so; a blocked array goes to oneDNN as it is when the primitive chose that layout, with no reorder.
+ * Kernels stay HWIO {@code (k, k, in/groups, out)}: oneDNN reads them through the {@code hwigo} tag.
  * Padding is TF-style SAME (asymmetric when needed) or VALID, as {@link Padding#pads}.
  */
 public final class OneDnnConv {
@@ -47,6 +50,9 @@ public final class OneDnnConv {
         dnnl_memory_desc_t uW;
         dnnl_memory_desc_t uDst;
         dnnl_memory_desc_t uBias;
+        // user descriptors of blocked activations (ChannelBlocks), where the channels allow them; else null
+        dnnl_memory_desc_t uSrcBlocked;
+        dnnl_memory_desc_t uDstBlocked;
         // chosen descriptors
         dnnl_memory_desc_t fSrc;
         dnnl_memory_desc_t fW;
@@ -101,6 +107,8 @@ public final class OneDnnConv {
         p.uDst = md(dst, dnnl_nchw);
         p.uW = md(wts, dnnl_hwigo);
         p.uBias = bias ? md(new long[] {cout}, dnnl_x) : null;
+        p.uSrcBlocked = ChannelBlocks.fits(cin) ? md(src, dnnl_aBcd16b) : null;
+        p.uDstBlocked = ChannelBlocks.fits(cout) ? md(dst, dnnl_aBcd16b) : null;
         dnnl_memory_desc_t aSrc = md(src, dnnl_format_tag_any);
         dnnl_memory_desc_t aDst = md(dst, dnnl_format_tag_any);
         dnnl_memory_desc_t aW = md(wts, dnnl_format_tag_any);
@@ -143,6 +151,25 @@ public final class OneDnnConv {
 
     private static final int[] FROM_TO = {DNNL_ARG_FROM, DNNL_ARG_TO};
 
+    /** Reorder ids of a blocked user array are offset by this from the NCHW ones. */
+    private static final int BLOCKED_ID = 100;
+
+    /** The user descriptor of activation {@code a}: {@code plain}, or {@code blocked} when {@code a} is blocked. */
+    private static dnnl_memory_desc_t user(INDArray a, dnnl_memory_desc_t plain, dnnl_memory_desc_t blocked, String what) {
+        if (!ChannelBlocks.is(a)) {
+            return plain;
+        }
+        if (blocked == null) {
+            throw new IllegalArgumentException("oneDNN convolution: " + what + " " + dev.nfnets.layers.Shapes.str(a.shape())
+                    + " is blocked but its channels are not a multiple of " + ChannelBlocks.BLOCK);
+        }
+        return blocked;
+    }
+
+    private static int id(INDArray a, int id) {
+        return ChannelBlocks.is(a) ? id + BLOCKED_ID : id;
+    }
+
     /** {@code user} in layout {@code target}: the user array itself when the layouts agree, else a reordered copy. */
     private static dnnl_memory into(Plan p, dnnl_memory_desc_t user, INDArray a, dnnl_memory_desc_t target, int id) {
         dnnl_memory u = memory(user, a);
@@ -169,15 +196,17 @@ public final class OneDnnConv {
 
     static synchronized void forward(INDArray x, INDArray kernel, INDArray bias, INDArray y, int k, int stride, Padding padding,
                         int groups) {
-        Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), y.size(1), y.size(2), y.size(3), k, stride,
-                padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, bias != null);
+        long[] xs = ChannelBlocks.logicalShape(x);
+        long[] ys = ChannelBlocks.logicalShape(y);
+        Plan p = plan(xs[0], xs[1], xs[2], xs[3], ys[1], ys[2], ys[3], k, stride,
+                padding.pads(xs[2], k, stride), padding.pads(xs[3], k, stride), groups, bias != null);
         call(() -> forward(p, x, kernel, bias, y));
     }
 
     private static void forward(Plan p, INDArray x, INDArray kernel, INDArray bias, INDArray y) {
-        dnnl_memory src = into(p, p.uSrc, x, p.fSrc, 1);
+        dnnl_memory src = into(p, user(x, p.uSrc, p.uSrcBlocked, "input"), x, p.fSrc, id(x, 1));
         dnnl_memory wts = into(p, p.uW, kernel, p.fW, 2);
-        out(p, p.fDst, p.uDst, y, 3, dst -> {
+        out(p, p.fDst, user(y, p.uDst, p.uDstBlocked, "output"), y, id(y, 3), dst -> {
             if (bias == null) {
                 exec(p.fwd, new int[] {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST}, src, wts, dst);
             } else {
@@ -193,18 +222,21 @@ public final class OneDnnConv {
      */
     static synchronized void backward(INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk, int k, int stride,
                          Padding padding, int groups, boolean hasBias) {
-        Plan p = plan(x.size(0), x.size(1), x.size(2), x.size(3), gradOut.size(1), gradOut.size(2), gradOut.size(3), k,
-                stride, padding.pads(x.size(2), k, stride), padding.pads(x.size(3), k, stride), groups, hasBias);
+        long[] xs = ChannelBlocks.logicalShape(x);
+        long[] gs = ChannelBlocks.logicalShape(gradOut);
+        Plan p = plan(xs[0], xs[1], xs[2], xs[3], gs[1], gs[2], gs[3], k,
+                stride, padding.pads(xs[2], k, stride), padding.pads(xs[3], k, stride), groups, hasBias);
         call(() -> backward(p, x, kernel, gradOut, dx, dk));
     }
 
     private static void backward(Plan p, INDArray x, INDArray kernel, INDArray gradOut, INDArray dx, INDArray dk) {
-        dnnl_memory dyData = into(p, p.uDst, gradOut, p.bdDy, 4);
+        dnnl_memory_desc_t uDy = user(gradOut, p.uDst, p.uDstBlocked, "output gradient");
+        dnnl_memory dyData = into(p, uDy, gradOut, p.bdDy, id(gradOut, 4));
         dnnl_memory wts = into(p, p.uW, kernel, p.bdW, 5);
-        out(p, p.bdDx, p.uSrc, dx, 6, dsrc ->
+        out(p, p.bdDx, user(dx, p.uSrc, p.uSrcBlocked, "input gradient"), dx, id(dx, 6), dsrc ->
                 exec(p.bwdData, new int[] {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC}, dyData, wts, dsrc));
-        dnnl_memory src = into(p, p.uSrc, x, p.bwSrc, 7);
-        dnnl_memory dyWeights = same(p.bdDy, p.bwDy) ? dyData : into(p, p.uDst, gradOut, p.bwDy, 8);
+        dnnl_memory src = into(p, user(x, p.uSrc, p.uSrcBlocked, "input"), x, p.bwSrc, id(x, 7));
+        dnnl_memory dyWeights = same(p.bdDy, p.bwDy) ? dyData : into(p, uDy, gradOut, p.bwDy, id(gradOut, 8));
         out(p, p.bwDw, p.uW, dk, 9, dw ->
                 exec(p.bwdWeights, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}, src, dyWeights, dw));
     }
