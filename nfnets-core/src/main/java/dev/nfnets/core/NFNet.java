@@ -3,6 +3,8 @@ package dev.nfnets.core;
 import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Activation;
 import dev.nfnets.layers.ActivationLayer;
+import dev.nfnets.layers.ChannelBlocks;
+import dev.nfnets.layers.Conv2d;
 import dev.nfnets.layers.Dropout;
 import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
@@ -13,6 +15,7 @@ import dev.nfnets.layers.memory.Scratch;
 import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.Stochastic;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.kernels.Convolutions;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -251,6 +254,7 @@ public class NFNet extends AbstractLayer {
         for (NFBlock b : blocks) {
             b.useScratch(scratch);
         }
+        useStemChannelBlocks(x);
         INDArray h = inCarry(carry, in -> stem.forward(in, mode), x);
         for (NFBlock b : blocks) {
             h = inCarry(carry, in -> b.forward(in, mode), h);
@@ -264,6 +268,27 @@ public class NFNet extends AbstractLayer {
     /** {@code f(in)}, in a child scope of {@code carry} when there is one. */
     private static INDArray inCarry(StepScope.Carry carry, java.util.function.UnaryOperator<INDArray> f, INDArray in) {
         return carry == null ? f.apply(in) : carry.nested(f, in);
+    }
+
+    /**
+     * Lets the activations between the stem's convolutions stay in oneDNN's blocked layout ({@link ChannelBlocks}) when
+     * all of them run on oneDNN for input {@code x} and their widths allow it ({@code nfnets.channelBlocks}); the
+     * stem's input and output stay NCHW.
+     */
+    private void useStemChannelBlocks(INDArray x) {
+        List<Conv2d> convs = new ArrayList<>();
+        for (dev.nfnets.layers.Layer l : stem.children()) {
+            if (l instanceof Conv2d c) {
+                convs.add(c);
+            }
+        }
+        boolean on = options().channelBlocks() && Convolutions.allOnOneDnn(x, options());
+        for (int i = 0; i + 1 < convs.size(); i++) {
+            on &= ChannelBlocks.fits(convs.get(i).outChannels());
+        }
+        for (int i = 0; i < convs.size(); i++) {
+            convs.get(i).channelBlocks(on && i > 0, on && i + 1 < convs.size());
+        }
     }
 
     /** Elements of the largest array passed between the stem and the blocks for input shape {@code in}. */

@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * With {@code nfnets.channelBlocks} the activations between each block's convolutions stay in oneDNN's blocked
- * layout; a training step and an inference pass give the same bits as with NCHW activations throughout.
+ * With {@code nfnets.channelBlocks} the activations between each block's convolutions, and between the stem's, stay
+ * in oneDNN's blocked layout; a training step and an inference pass give the same bits as with NCHW activations throughout.
  */
 class ChannelBlocksNetTest {
     @AfterEach
@@ -66,8 +66,17 @@ class ChannelBlocksNetTest {
         }
     }
 
-    /** Whether every block's middle convolutions took blocked input in the last forward pass. */
+    /** Whether every block's middle convolutions and the stem's later ones took blocked input in the last forward pass. */
     private static boolean blockedInside(NFNet net) {
+        boolean first = true;
+        for (Layer l : net.stem().children()) {
+            if (l instanceof Conv2d c) {
+                if (c.takesBlockedInput() == first) {
+                    return false;
+                }
+                first = false;
+            }
+        }
         for (NFBlock b : net.blocks()) {
             for (Layer l : b.children()) {
                 if (l instanceof Conv2d c && (l.name().equals("conv1") || l.name().equals("conv1b")) && !c.takesBlockedInput()) {

@@ -67,7 +67,7 @@ import java.util.function.Function;
  *     writes the output of each activation that feeds a convolution into one buffer shared by all blocks and
  *     recomputes it in the backward pass (bit for bit), instead of keeping it for the whole step</td></tr>
  * <tr><td>{@code nfnets.channelBlocks} ({@code NFNETS_CHANNEL_BLOCKS}, true)</td><td>the activations between an
- *     NFNet block's convolutions stay in oneDNN's 16-channel blocked layout (FLOAT, channels a multiple of 16,
+ *     NFNet block's convolutions (and the stem's) stay in oneDNN's 16-channel blocked layout (FLOAT, channels a multiple of 16,
  *     oneDNN convolutions), so those convolutions reorder nothing in or out; the same bits either way</td></tr>
  * <tr><td>{@code nfnets.nestedScopes} ({@code NFNETS_NESTED_SCOPES}, true)</td><td>per-block child memory
  *     scopes inside a step scope</td></tr>
