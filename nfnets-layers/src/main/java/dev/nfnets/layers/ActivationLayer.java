@@ -140,6 +140,6 @@ public class ActivationLayer extends AbstractLayer {
 
     @Override
     protected String profileKey(INDArray x) {
-        return "ActivationLayer " + fn.name().toLowerCase(java.util.Locale.ROOT) + " " + Shapes.str(x.shape());
+        return "ActivationLayer " + fn.name().toLowerCase(java.util.Locale.ROOT) + " " + Shapes.str(ChannelBlocks.logicalShape(x));
     }
 }
