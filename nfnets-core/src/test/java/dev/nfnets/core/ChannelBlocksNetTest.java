@@ -29,12 +29,6 @@ class ChannelBlocksNetTest {
         StepScope.releaseAll();
     }
 
-    /** Transition and identity blocks, squeeze-excite, stochastic depth; every block's middle width a multiple of 16. */
-    private static NFNetConfig small() {
-        return NFNetConfig.builder(NFNetConfig.mnist()).stageWidths(new int[] {32, 64, 64}).stageDepths(new int[] {1, 2, 2})
-                .groupWidth(16).finalConvChannels(128).stochDepthRate(0.5).build();
-    }
-
     private record Run(float[] eval, float[] logits, float[] dx, Map<String, float[]> grads, boolean blocked) {
     }
 
@@ -44,7 +38,7 @@ class ChannelBlocksNetTest {
 
     private static Run run(boolean channelBlocks, boolean recompute) {
         NFNetsOptions o = NFNetsOptions.defaults().toBuilder().channelBlocks(channelBlocks).recomputeActivations(recompute).build();
-        NFNet net = new NFNet(small(), 11, o);
+        NFNet net = new NFNet(RecomputedActivationsTest.small(), 11, o);
         Nd4j.getRandom().setSeed(5);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28).subi(0.5);
         INDArray dy = Nd4j.rand(DataType.FLOAT, 4, 10).subi(0.5);

@@ -32,8 +32,11 @@ class RecomputedActivationsTest {
         StepScope.releaseAll();
     }
 
-    /** Transition blocks (stride 2, wider output), identity blocks, squeeze-excite and stochastic depth. */
-    private static NFNetConfig small() {
+    /**
+     * Transition blocks (stride 2, wider output), identity blocks, squeeze-excite and stochastic depth; every block's
+     * middle width a multiple of 16 ({@link ChannelBlocksNetTest} uses it too).
+     */
+    static NFNetConfig small() {
         return NFNetConfig.builder(NFNetConfig.mnist()).stageWidths(new int[] {32, 64, 64}).stageDepths(new int[] {1, 2, 2})
                 .groupWidth(16).finalConvChannels(128).stochDepthRate(0.5).build();
     }
