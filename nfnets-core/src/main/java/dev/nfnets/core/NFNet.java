@@ -4,7 +4,6 @@ import dev.nfnets.layers.AbstractLayer;
 import dev.nfnets.layers.Activation;
 import dev.nfnets.layers.ActivationLayer;
 import dev.nfnets.layers.ChannelBlocks;
-import dev.nfnets.layers.Conv2d;
 import dev.nfnets.layers.Dropout;
 import dev.nfnets.layers.GlobalAvgPool;
 import dev.nfnets.layers.Linear;
@@ -42,6 +41,8 @@ import java.util.List;
 public class NFNet extends AbstractLayer {
     private final NFNetConfig config;
     private final Sequential stem;
+    /** The stem's convolutions, in order. */
+    private final List<WSConv2d> stemConvs = new ArrayList<>();
     private final Sequential stages;
     private final List<NFBlock> blocks = new ArrayList<>();
     private final WSConv2d finalConv;
@@ -73,7 +74,9 @@ public class NFNet extends AbstractLayer {
         int in = config.inChannels();
         int[] sc = config.stemChannels();
         for (int i = 0; i < sc.length; i++) {
-            stem.add(new WSConv2d("conv" + i, in, sc[i], 3, config.stemStrides()[i], 1));
+            WSConv2d conv = new WSConv2d("conv" + i, in, sc[i], 3, config.stemStrides()[i], 1);
+            stem.add(conv);
+            stemConvs.add(conv);
             if (i < sc.length - 1) {
                 stem.add(new ActivationLayer("act" + i, act, gamma).inPlaceInference(true)); // after a conv
             }
@@ -276,12 +279,7 @@ public class NFNet extends AbstractLayer {
      * stem's input and output stay NCHW.
      */
     private void useStemChannelBlocks(INDArray x) {
-        List<Conv2d> convs = new ArrayList<>();
-        for (dev.nfnets.layers.Layer l : stem.children()) {
-            if (l instanceof Conv2d c) {
-                convs.add(c);
-            }
-        }
+        List<WSConv2d> convs = stemConvs;
         boolean on = options().channelBlocks() && Convolutions.allOnOneDnn(x, options());
         for (int i = 0; i + 1 < convs.size(); i++) {
             on &= ChannelBlocks.fits(convs.get(i).outChannels());

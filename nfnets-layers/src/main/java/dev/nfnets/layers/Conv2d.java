@@ -146,11 +146,6 @@ public class Conv2d extends AbstractLayer {
         return blockedInput;
     }
 
-    /** Whether the output is given in the blocked layout ({@link #channelBlocks}). */
-    public boolean givesBlockedOutput() {
-        return blockedOutput;
-    }
-
     /** The kernel actually convolved with; the stored weight by default. */
     protected INDArray effectiveKernel(Mode mode) {
         return weight.value();
