@@ -194,10 +194,9 @@ public class Conv2d extends AbstractLayer {
         ConvolutionKernel impl = Convolutions.choose(geometry, x, options());
         // oneDNN reads and writes the blocked layout itself; the other kernels get NCHW
         boolean layoutsAsGiven = impl == Convolutions.ONEDNN;
-        boolean yBlocked = blockedOutput;
         INDArray in = layoutsAsGiven ? x : ChannelBlocks.plain(x);
         // every element is written by the convolution: no zero fill
-        INDArray y = ChannelBlocks.uninitialized(x.dataType(), outputShape(xs), yBlocked && layoutsAsGiven);
+        INDArray y = ChannelBlocks.uninitialized(x.dataType(), outputShape(xs), blockedOutput && layoutsAsGiven);
         INDArray b = bias == null ? null : bias.value();
         if (!mode.isTraining()) {
             // inference runs each block in its own child scope already (NFNet), reset after the block
@@ -218,8 +217,8 @@ public class Conv2d extends AbstractLayer {
         }
         keptInput.keep(mode.isTraining() ? x : null);
         cachedImpl = mode.isTraining() ? impl : null;
-        cachedBlockedOutput = mode.isTraining() && yBlocked;
-        return yBlocked && !layoutsAsGiven ? ChannelBlocks.toBlocked(y) : y;
+        cachedBlockedOutput = mode.isTraining() && blockedOutput;
+        return blockedOutput && !layoutsAsGiven ? ChannelBlocks.toBlocked(y) : y;
     }
 
     /**

@@ -23,8 +23,7 @@ public final class Convolutions {
      */
     public static ConvolutionKernel choose(ConvGeometry g, INDArray x, NFNetsOptions o) {
         boolean helpers = Nd4j.getEnvironment().helpersAllowed();
-        if (o.oneDnnConv() && (g.kernelSize() > 1 || o.oneDnnPointwise()) && x.size(2) * x.size(3) <= o.oneDnnConvMaxPlane()
-                && x.dataType() == DataType.FLOAT && OneDnnConv.available() && helpers) {
+        if (oneDnnTakes(x, g.kernelSize() > 1, o)) {
             return ONEDNN;
         }
         if (o.pointwiseGemm() && g.pointwise() && helpers
@@ -40,9 +39,16 @@ public final class Convolutions {
      * {@link dev.nfnets.layers.ChannelBlocks}' layout at no cost ({@code nfnets.channelBlocks}).
      */
     public static boolean allOnOneDnn(INDArray x, NFNetsOptions o) {
-        long plane = dev.nfnets.layers.ChannelBlocks.is(x) || x.rank() == 4 ? x.size(2) * x.size(3) : Long.MAX_VALUE;
-        return o.oneDnnConv() && o.oneDnnPointwise() && plane <= o.oneDnnConvMaxPlane() && x.dataType() == DataType.FLOAT
-                && OneDnnConv.available() && Nd4j.getEnvironment().helpersAllowed();
+        return oneDnnTakes(x, false, o);
+    }
+
+    /**
+     * Whether oneDNN takes a convolution of input {@code x} (NCHW or blocked: dimensions 2 and 3 are its plane either
+     * way); {@code spatial}: a kernel larger than 1x1, which does not need {@link NFNetsOptions#oneDnnPointwise()}.
+     */
+    private static boolean oneDnnTakes(INDArray x, boolean spatial, NFNetsOptions o) {
+        return o.oneDnnConv() && (spatial || o.oneDnnPointwise()) && x.size(2) * x.size(3) <= o.oneDnnConvMaxPlane()
+                && x.dataType() == DataType.FLOAT && OneDnnConv.available() && Nd4j.getEnvironment().helpersAllowed();
     }
 
     /** The array itself when it is whole and c-order, else a dense copy. */

@@ -57,19 +57,17 @@ public final class FloatChannelSum implements ChannelSumKernel {
         FloatBuffer db = FloatKernels.floats(into);
         FloatKernels.parallel(blocks, a.length(), (b0, b1) -> {
             float[] block = new float[plane * lanes];
-            float[][] planes = new float[lanes][plane];
+            float[] p = new float[plane];
             double[] sums = new double[lanes];
             for (int cb = b0; cb < b1; cb++) {
                 java.util.Arrays.fill(sums, 0.0);
                 for (int b = 0; b < n; b++) {
                     g.get((b * blocks + cb) * plane * lanes, block, 0, plane * lanes);
-                    for (int i = 0; i < plane; i++) {
-                        for (int l = 0; l < lanes; l++) {
-                            planes[l][i] = block[i * lanes + l];
-                        }
-                    }
                     for (int l = 0; l < lanes; l++) {
-                        sums[l] += FloatKernels.sum(planes[l], plane);
+                        for (int i = 0; i < plane; i++) {
+                            p[i] = block[i * lanes + l];
+                        }
+                        sums[l] += FloatKernels.sum(p, plane);
                     }
                 }
                 for (int l = 0; l < lanes; l++) {
