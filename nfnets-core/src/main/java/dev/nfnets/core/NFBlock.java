@@ -21,6 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The normalizer-free bottleneck block of NFNet (reference {@code NFBlock}):
  * <pre>
  *   h  = act(x) * beta                                       (beta folded into act0's gain)
+ *   (with nfnets.foldActivationGains each activation's gain goes into the convolutions it feeds instead)
  *   sc = conv_shortcut(avgpool2x2(h)) if stride > 1; conv_shortcut(h) if in != out; x otherwise
  *   r  = conv2(act(conv1b(act(conv1(act(conv0(h)))))))     conv1 (strided) and conv1b are grouped 3x3
  *   r  = stochastic_depth(2 * se(r) * r)
@@ -143,7 +144,8 @@ public class NFBlock extends AbstractLayer {
         checkInput(x, new long[] {-1, spec.in(), -1, -1});
         recomputing = mode.isTraining() && scratch != null && options().recomputeActivations()
                 && scratch.dataType() == x.dataType() && scratch.capacity() >= scratchElements(x.shape());
-        INDArray h = activate(act0, x, mode); // gain gamma * beta
+        foldActivationGains(options().foldActivationGains());
+        INDArray h = activate(act0, x, mode); // gain gamma * beta, or 1 with it folded into conv0 and the shortcut
         INDArray shortcut;
         if (pool != null) {
             shortcut = convShortcut.forward(pool.forward(h, mode), mode);
@@ -179,6 +181,28 @@ public class NFBlock extends AbstractLayer {
         // r is this block's own array: inference scales it in place; training keeps it (or, in the scratch buffer,
         // recomputes it) for the skip gain's gradient
         return (mode.isTraining() ? r.mul(scale) : r.muli(scale)).addi(shortcut);
+    }
+
+    /**
+     * Whether each activation leaves its gain to the convolutions it feeds (they fold it into their standardised
+     * kernels, {@link WSConv2d#inputGain}), option {@code nfnets.foldActivationGains}: act0's output h feeds conv0
+     * and the shortcut (through the average pool, which is linear), act1-3 each feed one convolution.
+     */
+    private void foldActivationGains(boolean fold) {
+        fold(act0, fold, conv0, convShortcut);
+        fold(act1, fold, conv1);
+        fold(act2, fold, conv1b);
+        fold(act3, fold, conv2);
+    }
+
+    /** Lets {@code act} leave its gain to the convolutions {@code next} (null ones skipped) when {@code fold}. */
+    static void fold(ActivationLayer act, boolean fold, WSConv2d... next) {
+        act.leaveGainToNext(fold);
+        for (WSConv2d c : next) {
+            if (c != null) {
+                c.inputGain(fold ? act.gain() : 1.0);
+            }
+        }
     }
 
     /** {@code act(x)}, into the scratch buffer when recomputing. */

@@ -43,6 +43,8 @@ public class NFNet extends AbstractLayer {
     private final Sequential stem;
     /** The stem's convolutions, in order. */
     private final List<WSConv2d> stemConvs = new ArrayList<>();
+    /** The stem's activations, in order; activation i feeds convolution i + 1. */
+    private final List<ActivationLayer> stemActs = new ArrayList<>();
     private final Sequential stages;
     private final List<NFBlock> blocks = new ArrayList<>();
     private final WSConv2d finalConv;
@@ -78,7 +80,9 @@ public class NFNet extends AbstractLayer {
             stem.add(conv);
             stemConvs.add(conv);
             if (i < sc.length - 1) {
-                stem.add(new ActivationLayer("act" + i, act, gamma).inPlaceInference(true)); // after a conv
+                ActivationLayer a = new ActivationLayer("act" + i, act, gamma).inPlaceInference(true); // after a conv
+                stem.add(a);
+                stemActs.add(a);
             }
             in = sc[i];
         }
@@ -258,6 +262,10 @@ public class NFNet extends AbstractLayer {
             b.useScratch(scratch);
         }
         useStemChannelBlocks(x);
+        boolean fold = options().foldActivationGains();
+        for (int i = 0; i < stemActs.size(); i++) {
+            NFBlock.fold(stemActs.get(i), fold, stemConvs.get(i + 1));
+        }
         INDArray h = inCarry(carry, in -> stem.forward(in, mode), x);
         for (NFBlock b : blocks) {
             h = inCarry(carry, in -> b.forward(in, mode), h);

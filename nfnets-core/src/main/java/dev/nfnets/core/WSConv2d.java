@@ -5,6 +5,7 @@ import dev.nfnets.layers.Mode;
 import dev.nfnets.layers.Padding;
 import dev.nfnets.layers.Parameter;
 import dev.nfnets.layers.Tag;
+import dev.nfnets.layers.memory.StepScope;
 import dev.nfnets.layers.kernels.WeightStandardizationKernel;
 import dev.nfnets.layers.kernels.WeightStandardizations;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -36,6 +37,10 @@ public class WSConv2d extends Conv2d {
      * standardised kernel in it; null when none was lent.
      */
     private Parameter.StaleGradLoan parked;
+    /** The constant factor the input carries ({@link #inputGain}); 1 by default. */
+    private double inputGain = 1.0;
+    /** The input gain of the last training forward pass, which its backward pass uses. */
+    private double keptInputGain = 1.0;
 
     public WSConv2d(String name, int in, int out, int kernel, int stride, int groups) {
         this(name, in, out, kernel, stride, groups, EPS);
@@ -56,21 +61,64 @@ public class WSConv2d extends Conv2d {
         return (long) kernelSize * kernelSize * (inChannels / groups);
     }
 
-    /** The standardised kernel for the current weights (HWIO). */
+    /**
+     * Lets the next forward passes compute {@code conv(c * x, W_hat) + b} for input {@code x}, with the constant
+     * {@code c} folded into the standardised kernel: standardised with gain {@code gain * c} (in float), which is
+     * {@code c * W_hat} because the standardisation is linear in its gain. For an owner whose activation leaves its
+     * gain to this convolution ({@link dev.nfnets.layers.ActivationLayer#leaveGainToNext}, option
+     * {@code nfnets.foldActivationGains}): the same function up to float rounding, without a pass over the
+     * activation. The gain parameter's gradient is {@code c} times the folded gain's. Returns this layer.
+     */
+    public WSConv2d inputGain(double c) {
+        if (!(c > 0) || Double.isInfinite(c)) {
+            throw new IllegalArgumentException("layer '" + name() + "': input gain must be positive and finite, got " + c);
+        }
+        this.inputGain = c;
+        return this;
+    }
+
+    /** The input gain the next forward passes fold into the kernel ({@link #inputGain(double)}). */
+    public double inputGain() {
+        return inputGain;
+    }
+
+    /** The standardised kernel for the current weights (HWIO), without any {@linkplain #inputGain input gain}. */
     public INDArray standardizedKernel() {
-        return standardize(false);
+        return standardize(false, 1.0);
     }
 
     @Override
     protected INDArray effectiveKernel(Mode mode) {
-        return standardize(mode.isTraining());
+        if (mode.isTraining()) {
+            keptInputGain = inputGain;
+        }
+        return standardize(mode.isTraining(), inputGain);
     }
 
-    /** The standardised kernel; {@code keep}: for a training forward pass, whose state the backward pass reads. */
-    private INDArray standardize(boolean keep) {
-        WeightStandardizationKernel impl = WeightStandardizations.choose(weight.value(), gain.value(), options());
+    /** {@code gain * c} for {@link #foldedGain}, outside the step's memory (reused, not allocated per step). */
+    private INDArray foldedGainBuffer;
+
+    /** The standardisation's gain with input gain {@code c} folded in: the gain itself when {@code c} is 1. */
+    private INDArray foldedGain(double c) {
+        if (c == 1.0) {
+            return gain.value();
+        }
+        INDArray g = gain.value();
+        if (foldedGainBuffer == null || foldedGainBuffer.dataType() != g.dataType() || foldedGainBuffer.length() != g.length()) {
+            foldedGainBuffer = StepScope.outside(() -> Nd4j.createUninitialized(g.dataType(), g.shape(), 'c'));
+        }
+        return g.mul(c, foldedGainBuffer);
+    }
+
+    /**
+     * The standardised kernel times {@code c}; {@code keep}: for a training forward pass, whose state the backward
+     * pass reads.
+     */
+    private INDArray standardize(boolean keep, double c) {
+        INDArray g = foldedGain(c);
+        WeightStandardizationKernel impl = WeightStandardizations.choose(weight.value(), g, options());
         if (!keep) {
-            return impl.forward(weight.value(), gain.value(), eps, fanIn(), false, options()).standardized();
+            return impl.forward(weight.value(), g, eps, fanIn(), false, options()).standardized();
         }
         // a training step that does not keep the kernel in step memory (nfnets.wsRecompute) keeps it in the
         // weight's gradient buffer, which holds nothing until the backward pass writes the gradient there (a step
@@ -79,8 +127,8 @@ public class WSConv2d extends Conv2d {
         // nor when the implementation's state lives in the step memory that the convolution resets.
         Parameter.StaleGradLoan loan = options().wsRecompute() && impl.stateOutlivesScope() ? weight.lendStaleGrad() : null;
         WeightStandardizationKernel.Forward f = loan == null
-                ? impl.forward(weight.value(), gain.value(), eps, fanIn(), true, options())
-                : impl.forwardInto(weight.value(), gain.value(), eps, fanIn(), true, loan.buffer(), options());
+                ? impl.forward(weight.value(), g, eps, fanIn(), true, options())
+                : impl.forwardInto(weight.value(), g, eps, fanIn(), true, loan.buffer(), options());
         state = f.state();
         parked = loan;
         return f.standardized();
@@ -100,7 +148,8 @@ public class WSConv2d extends Conv2d {
             return parked.buffer();
         }
         WeightStandardizationKernel.State s = requireState();
-        WeightStandardizationKernel.Forward f = s.kernel().recompute(s, weight.value(), gain.value(), eps, fanIn(), options());
+        WeightStandardizationKernel.Forward f = s.kernel().recompute(s, weight.value(), foldedGain(keptInputGain), eps,
+                fanIn(), options());
         state = f.state();
         return f.standardized();
     }
@@ -112,7 +161,8 @@ public class WSConv2d extends Conv2d {
         boolean fresh = weight.gradIsZero();
         INDArray dKernel = weight.isFrozen() ? null : weight.gradForWriting();
         INDArray dGain = s.kernel().backward(s, weight.value(), kernelGrad, dKernel, fresh, options());
-        gain.accumulateGrad(dGain);
+        // d(gain * c) / d(gain) = c
+        gain.accumulateGrad(keptInputGain == 1.0 ? dGain : dGain.muli(keptInputGain));
     }
 
     private WeightStandardizationKernel.State requireState() {

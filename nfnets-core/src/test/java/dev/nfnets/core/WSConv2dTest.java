@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WSConv2dTest {
@@ -64,6 +65,48 @@ class WSConv2dTest {
         c.weight().value().muli(7.5).addi(3);
         INDArray y2 = c.forward(x, Mode.EVAL);
         assertTrue(y1.equalsWithEps(y2, 1e-10));
+    }
+
+    @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4}")
+    @CsvSource({"3, 4, 3, 1, 1", "4, 6, 3, 2, 2", "5, 3, 1, 1, 1"})
+    void gradientsWithAnInputGainFoldedIntoTheKernel(int in, int out, int k, int s, int groups) {
+        WSConv2d c = randomLayer(in, out, k, s, groups).inputGain(1.7015043497085571);
+        GradientCheck.Result r = GradientCheck.of(c).check(Nd4j.randn(DataType.DOUBLE, 2, in, 6, 6));
+        assertTrue(r.maxRelError() < 1e-6, "bound 1e-6: " + r);
+    }
+
+    @Test
+    void anInputGainConvolvesTheScaledInput() {
+        double gamma = 1.7015043497085571;
+        WSConv2d c = randomLayer(4, 6, 3, 1, 2);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 4, 5, 5);
+        INDArray gy = Nd4j.randn(DataType.DOUBLE, 2, 6, 5, 5);
+        INDArray[] plain = step(c, x.mul(gamma), gy, false);
+        c.inputGain(gamma);
+        INDArray[] folded = step(c, x, gy, false);
+        // conv(gamma * x, W_hat) = conv(x, gamma * W_hat): dx picks up gamma, the parameters' gradients do not change
+        assertTrue(folded[0].equalsWithEps(plain[0].mul(gamma), 1e-12), "dx");
+        String[] names = {"dx", "dW", "dgain", "dbias"};
+        for (int i = 1; i < names.length; i++) {
+            assertTrue(folded[i].equalsWithEps(plain[i], 1e-12), names[i] + ": " + folded[i] + " vs " + plain[i]);
+        }
+        try (StepScope ignored = StepScope.open("ws-test")) {
+            assertTrue(c.forward(x, Mode.EVAL).equalsWithEps(randomCopy(c).forward(x.mul(gamma), Mode.EVAL), 1e-12), "output");
+        }
+        assertTrue(c.standardizedKernel().equalsWithEps(randomCopy(c).standardizedKernel(), 0), "without the input gain");
+        assertThrows(IllegalArgumentException.class, () -> c.inputGain(0));
+        assertThrows(IllegalArgumentException.class, () -> c.inputGain(Double.NaN));
+    }
+
+    /** A layer with {@code c}'s parameters and no input gain. */
+    private static WSConv2d randomCopy(WSConv2d c) {
+        WSConv2d d = new WSConv2d("copy", c.inChannels(), c.outChannels(), c.kernelSize(),
+                c.stride(), c.groups());
+        d.castParameters(DataType.DOUBLE);
+        d.weight().value().assign(c.weight().value());
+        d.gain().value().assign(c.gain().value());
+        d.bias().value().assign(c.bias().value());
+        return d;
     }
 
     /** dx, dW, dgain and dbias of one training step of {@code c} on {@code x} with output gradient {@code gy}. */

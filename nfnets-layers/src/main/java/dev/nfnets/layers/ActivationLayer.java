@@ -5,7 +5,8 @@ import dev.nfnets.layers.kernels.Activations;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@code y = gain * f(x)} element-wise; backward {@code dx = gain * f'(x) * dy}. Kernels it calls
+ * {@code y = gain * f(x)} element-wise; backward {@code dx = gain * f'(x) * dy} (or without the gain, for an owner that
+ * applies it downstream: {@link #leaveGainToNext}). Kernels it calls
  * ({@link ActivationKernel}, chosen per forward pass by {@link Activations#choose} from the model's options; the
  * backward pass uses the forward's choice): {@link dev.nfnets.layers.kernels.Nd4jActivation} (the reference),
  * {@link dev.nfnets.layers.kernels.FloatGelu}, {@link dev.nfnets.layers.kernels.OneDnnGelu}. With {@code gain} the NFNet gamma of {@code f}, this is the
@@ -25,8 +26,12 @@ public class ActivationLayer extends AbstractLayer {
      */
     private Boolean keepGate;
 
+    /** Whether the owner applies {@link #gain} downstream instead ({@link #leaveGainToNext}). */
+    private boolean gainLeft;
     private INDArray cachedInput;
     private INDArray cachedGate;
+    /** The gain the last training forward pass applied; its backward pass and recomputation apply the same. */
+    private double cachedGain;
     /** The implementation the last training forward pass used; its backward pass uses the same. */
     private ActivationKernel cachedImpl;
 
@@ -66,6 +71,22 @@ public class ActivationLayer extends AbstractLayer {
         return inPlaceInference;
     }
 
+    /**
+     * Lets the next forward passes compute {@code f(x)} without the gain, for an owner that applies {@link #gain()}
+     * in the layers this output feeds, where it costs nothing: a weight-standardised convolution folds it into its
+     * kernel ({@code dev.nfnets.core.WSConv2d#inputGain}). The backward pass then gives {@code f'(x) * dy}, for an
+     * output gradient {@code dy} taken with respect to {@code f(x)}. Returns this layer.
+     */
+    public ActivationLayer leaveGainToNext(boolean leave) {
+        this.gainLeft = leave;
+        return this;
+    }
+
+    /** The gain the next forward pass applies: 1 when it is left to the next layers, else {@link #gain()}. */
+    public double appliedGain() {
+        return gainLeft ? 1.0 : gain;
+    }
+
     public Activation function() {
         return fn;
     }
@@ -96,7 +117,9 @@ public class ActivationLayer extends AbstractLayer {
 
     private INDArray forwardImpl(INDArray x, Mode mode, INDArray out) {
         ActivationKernel impl = Activations.choose(fn, x, options());
-        ActivationKernel.Forward f = impl.forward(fn, x, gain, mode.isTraining() && keepsGate(), out, options());
+        double g = appliedGain();
+        ActivationKernel.Forward f = impl.forward(fn, x, g, mode.isTraining() && keepsGate(), out, options());
+        cachedGain = g;
         cachedInput = mode.isTraining() ? x : null;
         cachedGate = mode.isTraining() ? f.gate() : null;
         cachedImpl = mode.isTraining() ? impl : null;
@@ -111,7 +134,7 @@ public class ActivationLayer extends AbstractLayer {
     public INDArray recomputeOutput() {
         INDArray x = requireCached(cachedInput);
         ActivationKernel impl = requireCached(cachedImpl);
-        return impl.forward(fn, x, gain, false, null, options()).y();
+        return impl.forward(fn, x, cachedGain, false, null, options()).y();
     }
 
     @Override
@@ -123,7 +146,7 @@ public class ActivationLayer extends AbstractLayer {
         INDArray x = requireCached(cachedInput);
         ActivationKernel impl = requireCached(cachedImpl);
         Shapes.check(name(), "output gradient", gradOut, x.shape());
-        return impl.backward(fn, x, cachedGate, gradOut, gain, options());
+        return impl.backward(fn, x, cachedGate, gradOut, cachedGain, options());
     }
 
     @Override

@@ -69,6 +69,12 @@ import java.util.function.Function;
  * <tr><td>{@code nfnets.channelBlocks} ({@code NFNETS_CHANNEL_BLOCKS}, true)</td><td>the activations between an
  *     NFNet block's convolutions (and the stem's) stay in oneDNN's 16-channel blocked layout (FLOAT, channels a multiple of 16,
  *     oneDNN convolutions), so those convolutions reorder nothing in or out; the same bits either way</td></tr>
+ * <tr><td>{@code nfnets.foldActivationGains} ({@code NFNETS_FOLD_ACTIVATION_GAINS}, true)</td><td>with the
+ *     {@code fast} kernels, an activation that feeds only weight-standardised convolutions (in an NFNet block, and
+ *     between the stem's convolutions) leaves its constant gain to them, which standardise their kernel with
+ *     {@code gain * gamma} instead of {@code gain}: one pass over the activation fewer forward and backward, the
+ *     same function up to float rounding; {@code false} (and the {@code reference} kernels) multiply the
+ *     activation itself</td></tr>
  * <tr><td>{@code nfnets.nestedScopes} ({@code NFNETS_NESTED_SCOPES}, true)</td><td>per-block child memory
  *     scopes inside a step scope</td></tr>
  * <tr><td>{@code nfnets.scopeOverallocation} ({@code NFNETS_SCOPE_OVERALLOCATION}, 0)</td><td>extra room
@@ -127,6 +133,7 @@ public final class NFNetsOptions implements Serializable {
     private final boolean recomputeActivations;
     private final boolean nestedScopes;
     private final boolean channelBlocks;
+    private final boolean foldActivationGains;
     private final double scopeOverallocation;
     private final long maxTensorBytes;
     private final long maxImagePixels;
@@ -152,6 +159,7 @@ public final class NFNetsOptions implements Serializable {
         recomputeActivations = b.recomputeActivations;
         nestedScopes = b.nestedScopes;
         channelBlocks = b.channelBlocks;
+        foldActivationGains = b.foldActivationGains;
         if (!(b.scopeOverallocation >= 0 && b.scopeOverallocation <= 10)) {
             throw new IllegalArgumentException("option nfnets.scopeOverallocation must be in [0, 10], got " + b.scopeOverallocation);
         }
@@ -298,6 +306,14 @@ public final class NFNetsOptions implements Serializable {
      */
     public boolean channelBlocks() {
         return channelBlocks;
+    }
+
+    /**
+     * Whether an activation that only feeds weight-standardised convolutions leaves its constant gain to them
+     * (folded into their standardised kernels); never with the reference kernels.
+     */
+    public boolean foldActivationGains() {
+        return foldActivationGains && kernels == Kernels.FAST;
     }
 
     /** Whether step scopes open child scopes per block. */
@@ -549,6 +565,8 @@ public final class NFNetsOptions implements Serializable {
                 (b, v, w) -> b.recomputeActivations(parseBoolean(v, w)));
         key("nestedScopes", o -> Boolean.toString(o.nestedScopes), (b, v, w) -> b.nestedScopes(parseBoolean(v, w)));
         key("channelBlocks", o -> Boolean.toString(o.channelBlocks), (b, v, w) -> b.channelBlocks(parseBoolean(v, w)));
+        key("foldActivationGains", o -> Boolean.toString(o.foldActivationGains),
+                (b, v, w) -> b.foldActivationGains(parseBoolean(v, w)));
         key("scopeOverallocation", o -> Double.toString(o.scopeOverallocation), (b, v, w) -> b.scopeOverallocation(parseDouble(v, w)));
         key("maxTensorBytes", o -> Long.toString(o.maxTensorBytes), (b, v, w) -> b.maxTensorBytes(parseLong(v, w)));
         key("maxImagePixels", o -> Long.toString(o.maxImagePixels), (b, v, w) -> b.maxImagePixels(parseLong(v, w)));
@@ -576,6 +594,7 @@ public final class NFNetsOptions implements Serializable {
         private boolean recomputeActivations = true;
         private boolean nestedScopes = true;
         private boolean channelBlocks = true;
+        private boolean foldActivationGains = true;
         private double scopeOverallocation = 0;
         private long maxTensorBytes = 0;
         private long maxImagePixels = 100_000_000L;
@@ -667,6 +686,11 @@ public final class NFNetsOptions implements Serializable {
 
         public Builder channelBlocks(boolean v) {
             channelBlocks = v;
+            return this;
+        }
+
+        public Builder foldActivationGains(boolean v) {
+            foldActivationGains = v;
             return this;
         }
 

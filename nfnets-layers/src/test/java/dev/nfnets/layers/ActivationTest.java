@@ -33,6 +33,26 @@ class ActivationTest {
         assertTrue(r.maxRelError() < 1e-7, fn + " bound 1e-7: " + r);
     }
 
+    /** An activation that leaves its gain to the next layer computes f(x), and its backward pass f'(x) dy. */
+    @Test
+    void aGainLeftToTheNextLayerIsNotApplied() {
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 2, 3, 4, 5);
+        INDArray dy = Nd4j.randn(DataType.DOUBLE, 2, 3, 4, 5);
+        ActivationLayer withGain = new ActivationLayer("act", Activation.GELU, 1.7);
+        ActivationLayer left = new ActivationLayer("act", Activation.GELU, 1.7).leaveGainToNext(true);
+        assertEquals(1.0, left.appliedGain());
+        assertEquals(1.7, left.gain(), "the gain stays, for the owner to apply");
+        INDArray y = withGain.forward(x, Mode.TRAIN);
+        INDArray yLeft = left.forward(x, Mode.TRAIN);
+        assertTrue(yLeft.mul(1.7).equalsWithEps(y, 1e-12), "f(x) without the gain");
+        // d/d(f(x)) of a loss is 1.7 times its d/d(1.7 f(x)): both give the same input gradient
+        assertTrue(left.backward(dy.mul(1.7)).equalsWithEps(withGain.backward(dy), 1e-12), "input gradient");
+        left.leaveGainToNext(false);
+        assertTrue(left.forward(x, Mode.EVAL).equalsWithEps(y, 0), "the gain applied again");
+        GradientCheck.Result r = GradientCheck.of(new ActivationLayer("act", Activation.GELU, 1.7).leaveGainToNext(true)).check(x);
+        assertTrue(r.maxRelError() < 1e-7, "bound 1e-7: " + r);
+    }
+
     /** The training path keeps GELU's gate from the forward pass; it must give the recomputed derivative. */
     @org.junit.jupiter.params.ParameterizedTest
     @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
