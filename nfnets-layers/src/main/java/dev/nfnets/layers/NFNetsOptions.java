@@ -42,6 +42,9 @@ import java.util.function.Function;
  *     planes (pixels) above this keep ND4J's convolution</td></tr>
  * <tr><td>{@code nfnets.onednnEltwise} ({@code NFNETS_ONEDNN_ELTWISE}, true)</td><td>GELU through oneDNN's
  *     eltwise kernels</td></tr>
+ * <tr><td>{@code nfnets.onednnGemm} ({@code NFNETS_ONEDNN_GEMM}, true)</td><td>the matrix products of dense
+ *     layers (squeeze-excite, the classifier) on FLOAT arrays through oneDNN's {@code dnnl_sgemm} instead of ND4J's
+ *     {@code gemm}</td></tr>
  * <tr><td>{@code nfnets.onednnEltwiseMin} ({@code NFNETS_ONEDNN_ELTWISE_MIN}, 16384)</td><td>smallest FLOAT
  *     activation (elements) that takes the oneDNN GELU</td></tr>
  * <tr><td>{@code nfnets.floatKernels} ({@code NFNETS_FLOAT_KERNELS}, true)</td><td>multi-threaded Java loops
@@ -121,6 +124,7 @@ public final class NFNetsOptions implements Serializable {
     private final int oneDnnConvMaxPlane;
     private final boolean oneDnnPointwise;
     private final boolean oneDnnEltwise;
+    private final boolean oneDnnGemm;
     private final long oneDnnEltwiseMin;
     private final boolean floatKernels;
     private final long hostMaxElements;
@@ -147,6 +151,7 @@ public final class NFNetsOptions implements Serializable {
         oneDnnConvMaxPlane = nonNegative("onednnConvMaxPlane", b.oneDnnConvMaxPlane);
         oneDnnPointwise = b.oneDnnPointwise;
         oneDnnEltwise = b.oneDnnEltwise;
+        oneDnnGemm = b.oneDnnGemm;
         oneDnnEltwiseMin = nonNegative("onednnEltwiseMin", b.oneDnnEltwiseMin);
         floatKernels = b.floatKernels;
         hostMaxElements = nonNegative("hostMaxElements", b.hostMaxElements);
@@ -233,6 +238,11 @@ public final class NFNetsOptions implements Serializable {
     /** The direct oneDNN GELU is allowed (it also needs the natives and ND4J's helpers). */
     public boolean oneDnnEltwise() {
         return fast() && oneDnn && oneDnnEltwise;
+    }
+
+    /** Dense layers' FLOAT matrix products may run through oneDNN's sgemm (it also needs the natives). */
+    public boolean oneDnnGemm() {
+        return fast() && oneDnn && oneDnnGemm;
     }
 
     /** Smallest FLOAT activation (elements) that takes the oneDNN GELU. */
@@ -550,6 +560,7 @@ public final class NFNetsOptions implements Serializable {
         key("onednnPointwise", o -> Boolean.toString(o.oneDnnPointwise), (b, v, w) -> b.oneDnnPointwise(parseBoolean(v, w)));
         key("onednnConvMaxPlane", o -> Integer.toString(o.oneDnnConvMaxPlane), (b, v, w) -> b.oneDnnConvMaxPlane(parseInt(v, w)));
         key("onednnEltwise", o -> Boolean.toString(o.oneDnnEltwise), (b, v, w) -> b.oneDnnEltwise(parseBoolean(v, w)));
+        key("onednnGemm", o -> Boolean.toString(o.oneDnnGemm), (b, v, w) -> b.oneDnnGemm(parseBoolean(v, w)));
         key("onednnEltwiseMin", o -> Long.toString(o.oneDnnEltwiseMin), (b, v, w) -> b.oneDnnEltwiseMin(parseLong(v, w)));
         key("floatKernels", o -> Boolean.toString(o.floatKernels), (b, v, w) -> b.floatKernels(parseBoolean(v, w)));
         key("hostMaxElements", o -> Long.toString(o.hostMaxElements), (b, v, w) -> b.hostMaxElements(parseLong(v, w)));
@@ -582,6 +593,7 @@ public final class NFNetsOptions implements Serializable {
         private int oneDnnConvMaxPlane = Integer.MAX_VALUE;
         private boolean oneDnnPointwise = true;
         private boolean oneDnnEltwise = true;
+        private boolean oneDnnGemm = true;
         private long oneDnnEltwiseMin = 1 << 14;
         private boolean floatKernels = true;
         private long hostMaxElements = 65_536L;
@@ -631,6 +643,11 @@ public final class NFNetsOptions implements Serializable {
 
         public Builder oneDnnEltwise(boolean v) {
             oneDnnEltwise = v;
+            return this;
+        }
+
+        public Builder oneDnnGemm(boolean v) {
+            oneDnnGemm = v;
             return this;
         }
 
