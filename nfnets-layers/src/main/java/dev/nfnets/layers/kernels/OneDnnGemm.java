@@ -5,6 +5,7 @@ import dev.nfnets.layers.Shapes;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import static org.bytedeco.dnnl.global.dnnl.dnnl_sgemm;
 
@@ -22,9 +23,12 @@ public final class OneDnnGemm {
     private OneDnnGemm() {
     }
 
-    /** Whether this path takes the product of these arrays: the option, the natives, and whole c-order FLOAT matrices. */
+    /**
+     * Whether this path takes the product of these arrays: the option, the natives (with ND4J's platform helpers on, as
+     * for the other oneDNN paths), and whole c-order FLOAT matrices.
+     */
     public static boolean takes(NFNetsOptions o, INDArray... arrays) {
-        if (!o.oneDnnGemm() || !OneDnn.available()) {
+        if (!o.oneDnnGemm() || !OneDnn.available() || !Nd4j.getEnvironment().helpersAllowed()) {
             return false;
         }
         for (INDArray a : arrays) {
