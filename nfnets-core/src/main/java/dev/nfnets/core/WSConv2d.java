@@ -77,12 +77,7 @@ public class WSConv2d extends Conv2d {
         return this;
     }
 
-    /** The input gain the next forward passes fold into the kernel ({@link #inputGain(double)}). */
-    public double inputGain() {
-        return inputGain;
-    }
-
-    /** The standardised kernel for the current weights (HWIO), without any {@linkplain #inputGain input gain}. */
+    /** The standardised kernel for the current weights (HWIO), without any {@linkplain #inputGain(double) input gain}. */
     public INDArray standardizedKernel() {
         return standardize(false, 1.0);
     }
